@@ -1,0 +1,115 @@
+// compile(outputs) -> Executable, once per graph hash; run(feeds) with typed, checked feeds.
+import { createHash } from "node:crypto";
+import type * as Ort from "onnxruntime-node";
+import { fmtShape, type HostTensor, type Tensor, type ValueType } from "../core/index.js";
+import { type LoweredModel, type LowerOptions, lowerToOnnx } from "../onnx/index.js";
+import { executionProviders, loadOrt, type Provider, probeProviders, ProviderError } from "./device.js";
+import { fromOrt, toOrt } from "./host-tensor.js";
+
+export interface RuntimeOptions {
+  readonly provider?: Provider;
+  /** Intra-op threads; default: onnxruntime's choice (one per physical core). */
+  readonly threads?: number;
+  readonly graphOptimization?: "disabled" | "basic" | "extended" | "all";
+}
+
+export class FeedError extends Error {
+  override readonly name = "FeedError";
+}
+
+/** A compiled graph: run it with feeds keyed by input name. */
+export class Executable {
+  constructor(
+    private readonly ort: typeof Ort,
+    private readonly session: Ort.InferenceSession,
+    readonly inputs: ReadonlyMap<string, ValueType>,
+    readonly outputNames: readonly string[],
+    readonly hash: string,
+  ) {}
+
+  /** Runs the graph; every input must be fed with its exact dtype and shape. */
+  async run(feeds: Readonly<Record<string, HostTensor>>): Promise<Record<string, HostTensor>> {
+    const ortFeeds: Record<string, Ort.Tensor> = {};
+    for (const [name, type] of this.inputs) {
+      const t = feeds[name];
+      if (!t) {
+        throw new FeedError(`missing feed "${name}" (${type.dtype}${fmtShape(type.shape)}); the graph takes: ${[...this.inputs.keys()].join(", ")}`);
+      }
+      if (t.dtype !== type.dtype || !shapeMatches(t.shape, type.shape)) {
+        throw new FeedError(`feed "${name}": got ${t.dtype}${fmtShape(t.shape)}, expected ${type.dtype}${fmtShape(type.shape)}`);
+      }
+      ortFeeds[name] = toOrt(this.ort, t);
+    }
+    for (const name of Object.keys(feeds)) {
+      if (!this.inputs.has(name)) throw new FeedError(`unknown feed "${name}"; the graph takes: ${[...this.inputs.keys()].join(", ")}`);
+    }
+    const out = await this.session.run(ortFeeds);
+    const result: Record<string, HostTensor> = {};
+    for (const name of this.outputNames) result[name] = fromOrt(out[name]!);
+    return result;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/** A runtime bound to one provider: compiles graphs and caches sessions by graph hash. */
+export class Runtime {
+  private readonly cache = new Map<string, Promise<Executable>>();
+
+  constructor(
+    private readonly ort: typeof Ort,
+    readonly options: Required<Pick<RuntimeOptions, "provider">> & RuntimeOptions,
+  ) {}
+
+  /** Lowers the graph computing `outputs` to ONNX and creates (or reuses) its session. */
+  compile(outputs: Readonly<Record<string, Tensor>>, lowerOpts: LowerOptions = {}): Promise<Executable> {
+    return this.load(lowerToOnnx(outputs, lowerOpts));
+  }
+
+  /** Creates (or reuses) a session for an already lowered model. */
+  load(model: LoweredModel): Promise<Executable> {
+    const hash = createHash("sha256").update(model.bytes).digest("hex").slice(0, 32);
+    let exe = this.cache.get(hash);
+    if (!exe) {
+      exe = this.create(model, hash);
+      this.cache.set(hash, exe);
+      exe.catch(() => this.cache.delete(hash));
+    }
+    return exe;
+  }
+
+  get cachedSessions(): number {
+    return this.cache.size;
+  }
+
+  private async create(model: LoweredModel, hash: string): Promise<Executable> {
+    const opts: Ort.InferenceSession.SessionOptions = {
+      executionProviders: executionProviders(this.options.provider),
+      graphOptimizationLevel: this.options.graphOptimization ?? "all",
+      ...(this.options.threads ? { intraOpNumThreads: this.options.threads, interOpNumThreads: 1 } : {}),
+    };
+    const session = await this.ort.InferenceSession.create(model.bytes, opts);
+    return new Executable(this.ort, session, model.inputs, model.outputNames, hash);
+  }
+}
+
+/** Creates a runtime on `provider` (default cpu); fails listing the providers that start here. */
+export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
+  const provider = options.provider ?? "cpu";
+  const o = await loadOrt();
+  if (provider !== "cpu") {
+    const [probe] = await probeProviders([provider]);
+    if (!probe!.ok) {
+      const ok = (await probeProviders()).filter((p) => p.ok).map((p) => p.provider);
+      throw new ProviderError(`execution provider "${provider}" is not available here (${probe!.detail}); available: ${ok.join(", ")}`);
+    }
+  }
+  return new Runtime(o, { ...options, provider });
+}
+
+/** -1 in the declared shape is a dynamic axis (export with dynamicAxes). */
+function shapeMatches(got: readonly number[], want: readonly number[]): boolean {
+  return got.length === want.length && got.every((d, i) => want[i] === -1 || d === want[i]);
+}
