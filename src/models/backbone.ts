@@ -1,0 +1,44 @@
+// Building a backbone: random initialisation, or released weights from any checkpoint layout,
+// validated against the model's parameter shapes before anything runs.
+import type { HostTensor } from "../core/index.js";
+import { type CheckpointOptions, loadCheckpoint, validateStateDict } from "../io/index.js";
+import { InitRng } from "../nn/init.js";
+import { type Module, namedParams, paramShapes } from "../nn/module.js";
+import { VIT_DEFAULTS, type VitOptions } from "./presets.js";
+import { DinoVisionTransformer } from "./vision-transformer.js";
+
+export interface Backbone {
+  readonly model: DinoVisionTransformer;
+  /** Weights under the official state_dict keys. */
+  readonly weights: ReadonlyMap<string, HostTensor>;
+  readonly options: VitOptions;
+}
+
+/** Fresh weights for every parameter of `module`, drawn from `seed`. */
+export function initWeights(module: Module, seed: number): Map<string, HostTensor> {
+  const rng = new InitRng(seed);
+  return new Map(namedParams(module).map(([k, p]) => [k, p.init(p.shape, rng)]));
+}
+
+/** A backbone with the official random initialisation. */
+export function createBackbone(options: VitOptions, seed = 0): Backbone {
+  const model = new DinoVisionTransformer(options);
+  return { model, weights: initWeights(model, seed), options };
+}
+
+/**
+ * Loads released or trained weights: a .pth (bare state_dict or {"teacher": ...}), a
+ * .safetensors file, or a Hugging Face directory. Options come from config.json or the weights'
+ * shapes; `overrides` win. Refuses a checkpoint that does not fit, naming the first bad key.
+ */
+export function loadBackbone(path: string, overrides: Partial<VitOptions> = {}): Backbone {
+  const ckpt = loadCheckpoint(path, overrides.numHeads ? { numHeads: overrides.numHeads } : {});
+  const options = { ...VIT_DEFAULTS, ...definedOnly(ckpt.options), ...overrides };
+  const model = new DinoVisionTransformer(options);
+  validateStateDict(paramShapes(model), ckpt.stateDict, ckpt.file);
+  return { model, weights: ckpt.stateDict, options };
+}
+
+function definedOnly(o: CheckpointOptions): Partial<VitOptions> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<VitOptions>;
+}

@@ -1,0 +1,85 @@
+// Discovery of the reference fixture sets under $DINOV2_FIXTURES (default
+// ../shared/fixtures/reference from the repository root), and comparison with their tolerances.
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { fmtShape, type HostTensor, shapesEqual, toNumbers } from "../../src/core/index.js";
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** Files and folders that some parity test reads. */
+export const KNOWN_FIXTURES = [
+  "official_vit.safetensors",
+  "official_vit.pth",
+  "teacher_checkpoint.pth",
+  "dino_head.safetensors",
+  "losses.safetensors",
+  "augment_functional.safetensors",
+  "ssl_step_",
+  "hf_dinov2",
+] as const;
+
+export interface FixtureSet {
+  readonly name: string;
+  readonly dir: string;
+}
+
+export function fixturesRoot(): string {
+  return resolve(REPO_ROOT, process.env.DINOV2_FIXTURES ?? "../shared/fixtures/reference");
+}
+
+/** Every fixture set: each subfolder of the root, or the root itself when it holds fixtures. */
+export function fixtureSets(): FixtureSet[] {
+  const root = fixturesRoot();
+  if (!existsSync(root)) throw new Error(`fixture root ${root} does not exist (set DINOV2_FIXTURES)`);
+  const holdsFixtures = (dir: string) => readdirSync(dir).some((f) => KNOWN_FIXTURES.some((k) => f.startsWith(k)));
+  if (holdsFixtures(root)) return [{ name: ".", dir: root }];
+  return readdirSync(root)
+    .filter((f) => statSync(join(root, f)).isDirectory())
+    .sort()
+    .map((name) => ({ name, dir: join(root, name) }));
+}
+
+/** Fixture sets that hold `file` (a file or folder name, or a prefix ending in "*"). */
+export function setsWith(file: string): { set: FixtureSet; path: string }[] {
+  const out: { set: FixtureSet; path: string }[] = [];
+  for (const set of fixtureSets()) {
+    const names = file.endsWith("*")
+      ? readdirSync(set.dir).filter((f) => f.startsWith(file.slice(0, -1))).sort()
+      : [file].filter((f) => existsSync(join(set.dir, f)));
+    for (const n of names) out.push({ set, path: join(set.dir, n) });
+  }
+  return out;
+}
+
+export function readJson<T = Record<string, unknown>>(path: string): T {
+  return JSON.parse(readFileSync(path, "utf8")) as T;
+}
+
+/**
+ * max |got - want| relative to max |want| (the fixtures README's measure); throws with the key,
+ * both shapes and the worst element when it exceeds `tol`.
+ */
+export function expectClose(key: string, got: HostTensor, want: HostTensor, tol = 1e-4): number {
+  if (!shapesEqual(got.shape, want.shape)) {
+    throw new Error(`${key}: shape ${fmtShape(got.shape)}, expected ${fmtShape(want.shape)}`);
+  }
+  const g = toNumbers(got);
+  const w = toNumbers(want);
+  let scale = 0;
+  for (const v of w) scale = Math.max(scale, Math.abs(v));
+  let worst = 0;
+  let at = -1;
+  g.forEach((v, i) => {
+    const e = Math.abs(v - w[i]!);
+    if (!(e <= worst)) {
+      worst = e;
+      at = i;
+    }
+  });
+  const rel = worst / Math.max(scale, 1e-30);
+  if (!(rel <= tol)) {
+    throw new Error(`${key}: max error ${worst.toExponential(3)} at element ${at} (got ${g[at]}, expected ${w[at]}), ${rel.toExponential(3)} of max |expected| ${scale.toExponential(3)} > ${tol}`);
+  }
+  return rel;
+}
