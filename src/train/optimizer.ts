@@ -22,7 +22,8 @@ export interface AdamwState {
 /** One AdamW step for one parameter: decoupled weight decay, then the Adam update. */
 export function adamwUpdate(s: AdamwState, g: Tensor, h: AdamwHyper): AdamwState {
   const lrWd = times(h.lr, h.weightDecay);
-  const decayed = typeof lrWd === "number" ? mul(s.param, 1 - lrWd) : mul(s.param, sub(1, lrWd));
+  const decayed =
+    lrWd === 0 ? s.param : typeof lrWd === "number" ? mul(s.param, 1 - lrWd) : mul(s.param, sub(1, lrWd));
   const m = add(mul(s.m, h.beta1), mul(g, 1 - h.beta1));
   const v = add(mul(s.v, h.beta2), mul(mul(g, g), 1 - h.beta2));
   const denom = add(div(sqrt(v), sqrtOf(h.biasCorrection2)), h.eps);

@@ -40,13 +40,16 @@ export function fixtureSets(): FixtureSet[] {
     .map((name) => ({ name, dir: join(root, name) }));
 }
 
-/** Fixture sets that hold `file` (a file or folder name, or a prefix ending in "*"). */
+/** Fixture sets that hold `file` (a file or folder name; one "*" matches any run of characters). */
 export function setsWith(file: string): { set: FixtureSet; path: string }[] {
   const out: { set: FixtureSet; path: string }[] = [];
   for (const set of fixtureSets()) {
-    const names = file.endsWith("*")
-      ? readdirSync(set.dir).filter((f) => f.startsWith(file.slice(0, -1))).sort()
-      : [file].filter((f) => existsSync(join(set.dir, f)));
+    const star = file.indexOf("*");
+    const [pre, post] = star < 0 ? [file, ""] : [file.slice(0, star), file.slice(star + 1)];
+    const names =
+      star < 0
+        ? [file].filter((f) => existsSync(join(set.dir, f)))
+        : readdirSync(set.dir).filter((f) => f.startsWith(pre) && f.endsWith(post) && f.length >= pre.length + post.length).sort();
     for (const n of names) out.push({ set, path: join(set.dir, n) });
   }
   return out;

@@ -1,0 +1,81 @@
+// Parity of paramMultipliers with the `param_groups` table of every ssl_step_*.json fixture, in every
+// fixture set under $DINOV2_FIXTURES (default ../shared/fixtures/reference, from the repo root).
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { paramMultipliers } from "./param-groups.js";
+
+interface OfficialGroup {
+  readonly lr_multiplier: number;
+  readonly wd_multiplier: number;
+  readonly is_last_layer: boolean;
+}
+
+interface SslStepJson {
+  readonly config: {
+    readonly depth: number;
+    readonly layerwise_decay: number;
+    readonly patch_embed_lr_mult: number;
+    readonly block_chunks?: number;
+  };
+  readonly param_groups: Readonly<Record<string, OfficialGroup>>;
+}
+
+const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+const fixturesRoot = resolve(
+  repoRoot,
+  process.env.DINOV2_FIXTURES ?? "../shared/fixtures/reference",
+);
+
+const fixtures = listSslStepFixtures(fixturesRoot);
+
+describe(`param groups vs ssl_step fixtures under ${fixturesRoot}`, () => {
+  it("finds at least one ssl_step_*.json fixture", () => {
+    expect(
+      fixtures.map((f) => f.label),
+      `no ssl_step_*.json under ${fixturesRoot}`,
+    ).not.toEqual([]);
+  });
+
+  it.each(fixtures)(
+    "$label: every parameter's lr/wd multipliers and last-layer flag",
+    ({ path }) => {
+      const json = JSON.parse(readFileSync(path, "utf8")) as SslStepJson;
+      const { config } = json;
+      const opts = {
+        numLayers: config.depth,
+        layerwiseDecay: config.layerwise_decay,
+        patchEmbedLrMult: config.patch_embed_lr_mult,
+        chunkedBlocks: (config.block_chunks ?? 0) > 0,
+      };
+      const names = Object.keys(json.param_groups);
+      expect(names.length).toBeGreaterThan(0);
+      for (const name of names) {
+        const want = json.param_groups[name]!;
+        const got = paramMultipliers(name, opts);
+        const where = `${name} (depth ${config.depth}, decay ${config.layerwise_decay})`;
+        expect(
+          Math.abs(got.lrMultiplier - want.lr_multiplier),
+          `lr_multiplier of ${where}`,
+        ).toBeLessThanOrEqual(Math.abs(want.lr_multiplier) * 1e-14);
+        expect(got.wdMultiplier, `wd_multiplier of ${where}`).toBe(want.wd_multiplier);
+        expect(got.isLastLayer, `is_last_layer of ${where}`).toBe(want.is_last_layer);
+      }
+    },
+  );
+});
+
+function listSslStepFixtures(root: string): { label: string; path: string }[] {
+  if (!existsSync(root)) return [];
+  const out: { label: string; path: string }[] = [];
+  for (const set of readdirSync(root).sort()) {
+    const dir = join(root, set);
+    if (!statSync(dir).isDirectory()) continue;
+    for (const file of readdirSync(dir).sort()) {
+      if (/^ssl_step_.*\.json$/.test(file))
+        out.push({ label: `${set}/${file}`, path: join(dir, file) });
+    }
+  }
+  return out;
+}
