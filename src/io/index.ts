@@ -1,0 +1,44 @@
+// Checkpoint I/O: safetensors, PyTorch zip checkpoints, and the official/training/HF layouts.
+export { CheckpointError } from "./checkpoint-error.js";
+export {
+  type CheckpointOptions,
+  conventionalInterpolation,
+  HEADS_BY_DIM,
+  swigluHidden,
+} from "./checkpoint-options.js";
+export { hfConfigToOptions, optionsToHfConfig } from "./hf-config.js";
+export { hfToOfficial, officialToHf } from "./hf-layout.js";
+export { inferOptionsFromStateDict } from "./infer-options.js";
+export {
+  type CheckpointLayout,
+  detectLayout,
+  type NormaliseOptions,
+  toOfficialStateDict,
+} from "./layouts.js";
+export {
+  type LoadCheckpointOptions,
+  type LoadedCheckpoint,
+  loadCheckpoint,
+  validateStateDict,
+} from "./load-checkpoint.js";
+export { PickleGlobal, type UnpickleHooks, unpickle } from "./pickle.js";
+export {
+  flattenStateDict,
+  isHostTensor,
+  type PthValue,
+  readPth,
+  readPthFile,
+  readPthStateDict,
+} from "./pth.js";
+export {
+  parseSafetensorsHeader,
+  readSafetensors,
+  readSafetensorsFile,
+  type SafetensorsEntry,
+  type SafetensorsHeader,
+  type TensorDict,
+  type WriteSafetensorsOptions,
+  writeSafetensors,
+  writeSafetensorsFile,
+} from "./safetensors.js";
+export type { StoredDType } from "./tensor-bytes.js";

@@ -1,0 +1,166 @@
+// Loading a backbone checkpoint from any supported file or HF directory, and checking a state
+// dict against the shapes a model expects.
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import type { HostTensor } from "../core/host-tensor.js";
+import { fmtShape, shapesEqual } from "../core/shape.js";
+import { CheckpointError } from "./checkpoint-error.js";
+import { type CheckpointOptions, conventionalInterpolation } from "./checkpoint-options.js";
+import { hfConfigToOptions } from "./hf-config.js";
+import { inferOptionsFromStateDict } from "./infer-options.js";
+import { type CheckpointLayout, toOfficialStateDict } from "./layouts.js";
+import { flattenStateDict, readPth, readWholeFile } from "./pth.js";
+import { readSafetensorsFile } from "./safetensors.js";
+
+export interface LoadedCheckpoint {
+  /** The path that was read (the weights file inside a directory). */
+  readonly file: string;
+  readonly layout: CheckpointLayout;
+  /** The backbone under official keys. */
+  readonly stateDict: ReadonlyMap<string, HostTensor>;
+  /** From config.json where there is one, else inferred from the weights' shapes. */
+  readonly options: CheckpointOptions;
+}
+
+export interface LoadCheckpointOptions {
+  readonly branch?: "teacher" | "student";
+  /** Heads are not in the weights; needed for widths other than the released variants'. */
+  readonly numHeads?: number;
+}
+
+/** Cross-checked between config.json and the weights: [option, HF config field]. */
+const CHECKED: readonly (readonly [keyof CheckpointOptions, string])[] = [
+  ["embedDim", "hidden_size"],
+  ["depth", "num_hidden_layers"],
+  ["patchSize", "patch_size"],
+  ["inChans", "num_channels"],
+  ["numRegisterTokens", "num_register_tokens"],
+  ["ffnLayer", "use_swiglu_ffn"],
+];
+
+/** Reads a .safetensors file, a torch.save file (.pth/.pt/.bin; sniffed, not by extension) or an
+ * HF model directory (config.json + model.safetensors, sharded model.safetensors.index.json, or
+ * pytorch_model.bin) and returns the backbone under official keys. */
+export function loadCheckpoint(path: string, opts: LoadCheckpointOptions = {}): LoadedCheckpoint {
+  const isDir = statSync(path, { throwIfNoEntry: false })?.isDirectory();
+  if (isDir === undefined) throw new CheckpointError(path, "no such file or directory");
+  const file = isDir ? hfWeightsFile(path) : path;
+  const raw = readWeights(file);
+  const { layout, stateDict } = toOfficialStateDict(raw, { source: file, ...pick(opts, "branch") });
+  const fromWeights = inferOptionsFromStateDict(stateDict, {
+    source: file,
+    ...pick(opts, "numHeads"),
+  });
+  // An HF model interpolates the HF way even when its config.json is missing.
+  const registers = fromWeights.numRegisterTokens ?? 0;
+  const inferred =
+    layout === "hf"
+      ? { ...fromWeights, ...conventionalInterpolation("hf", registers) }
+      : fromWeights;
+  const configPath = join(isDir ? path : dirname(path), "config.json");
+  if (layout !== "hf" || !existsSync(configPath)) {
+    return { file, layout, stateDict, options: inferred };
+  }
+  const config = hfConfigToOptions(readJson(configPath), configPath);
+  for (const [option, field] of CHECKED) {
+    if (config[option] !== inferred[option]) {
+      throw new CheckpointError(
+        configPath,
+        `says ${option} = ${config[option]}, but the weights in ${file} have ${inferred[option]}`,
+        { key: field },
+      );
+    }
+  }
+  return {
+    file,
+    layout,
+    stateDict,
+    options: { ...inferred, ...config, ...pick(opts, "numHeads") },
+  };
+}
+
+/** Refuses a state dict that does not fit: the first key (in `expected` order) that is missing
+ * or has another shape, then the first unexpected key. */
+export function validateStateDict(
+  expected: ReadonlyMap<string, readonly number[]>,
+  got: ReadonlyMap<string, HostTensor>,
+  file = "<state dict>",
+): void {
+  for (const [key, shape] of expected) {
+    const t = got.get(key);
+    if (t === undefined) {
+      throw new CheckpointError(file, `missing; expected shape ${fmtShape(shape)}`, { key });
+    }
+    if (!shapesEqual(t.shape, shape)) {
+      throw new CheckpointError(
+        file,
+        `shape mismatch; got ${fmtShape(t.shape)}, expected ${fmtShape(shape)}`,
+        {
+          key,
+          hint: "do the model options (embedDim, depth, patchSize, imgSize, registers, ffnLayer) match the checkpoint?",
+        },
+      );
+    }
+  }
+  for (const [key, t] of got) {
+    if (!expected.has(key)) {
+      throw new CheckpointError(file, `unexpected key with shape ${fmtShape(t.shape)}`, { key });
+    }
+  }
+}
+
+function readWeights(file: string): Map<string, HostTensor> {
+  if (file.endsWith(".index.json")) return readShards(file);
+  const isZip = readMagic(file) === "PK"; // torch.save's zip archive, whatever the extension
+  return isZip
+    ? flattenStateDict(readPth(readWholeFile(file), file), file)
+    : readSafetensorsFile(file);
+}
+
+function readMagic(file: string): string {
+  const fd = openSync(file, "r");
+  try {
+    const buf = Buffer.alloc(2);
+    return buf.toString("latin1", 0, readSync(fd, buf, 0, 2, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function hfWeightsFile(dir: string): string {
+  const names = ["model.safetensors", "model.safetensors.index.json", "pytorch_model.bin"];
+  const found = names.map((n) => join(dir, n)).find((p) => existsSync(p));
+  if (found === undefined) {
+    throw new CheckpointError(dir, `directory holds none of ${names.join(", ")}`);
+  }
+  return found;
+}
+
+/** A sharded HF checkpoint: `weight_map` names the shard of every tensor. */
+function readShards(indexFile: string): Map<string, HostTensor> {
+  const index = readJson(indexFile) as { weight_map?: unknown };
+  const map = index.weight_map;
+  if (typeof map !== "object" || map === null) {
+    throw new CheckpointError(indexFile, "has no weight_map object", { key: "weight_map" });
+  }
+  const out = new Map<string, HostTensor>();
+  for (const shard of new Set(Object.values(map))) {
+    if (typeof shard !== "string")
+      throw new CheckpointError(indexFile, "weight_map values must be file names");
+    for (const [k, t] of readWeights(join(dirname(indexFile), shard))) out.set(k, t);
+  }
+  return out;
+}
+
+function readJson(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, "utf8"));
+  } catch (err) {
+    throw new CheckpointError(path, `is not valid JSON (${(err as Error).message})`);
+  }
+}
+
+/** `{key: value}` when the value is defined, `{}` otherwise (exactOptionalPropertyTypes). */
+function pick<T extends object, K extends keyof T>(obj: T, key: K): Partial<Pick<T, K>> {
+  return obj[key] === undefined ? {} : ({ [key]: obj[key] } as Partial<Pick<T, K>>);
+}
