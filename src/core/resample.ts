@@ -14,7 +14,11 @@ export interface BicubicOptions {
  * The [outSize, inSize] row-major matrix M with out = M · in along one axis.
  * @example bicubicWeights(37, 16, { antialias: false, scale: 16.1 / 37 }) // Float64Array(16 * 37)
  */
-export function bicubicWeights(inSize: number, outSize: number, opts: BicubicOptions): Float64Array {
+export function bicubicWeights(
+  inSize: number,
+  outSize: number,
+  opts: BicubicOptions,
+): Float64Array {
   checkSizes(inSize, outSize);
   const m = new Float64Array(outSize * inSize);
   // area_pixel_compute_scale<float>: 1/scale_factor when given, else in/out (float32 math).
@@ -58,35 +62,103 @@ export function applySeparable(
         `rows ${rows.length}, cols ${cols.length}`,
     );
   }
-  const colRange = nonzeroRanges(cols, outW, W);
-  const tmp = new Float32Array(C * H * outW);
-  for (let cy = 0; cy < C * H; cy++) {
-    const src = cy * W;
-    const dst = cy * outW;
-    for (let o = 0; o < outW; o++) {
-      let acc = 0;
-      const wBase = o * W;
-      for (let i = colRange[2 * o]!; i < colRange[2 * o + 1]!; i++) {
-        acc += cols[wBase + i]! * img[src + i]!;
-      }
-      tmp[dst + o] = acc;
-    }
-  }
-  const rowRange = nonzeroRanges(rows, outH, H);
-  const out = new Float32Array(C * outH * outW);
-  const acc = new Float64Array(outW);
+  // Columns first, as PyTorch: transposed so both passes are fast whole-row sweeps.
+  const tmpT = sweepRows(transposePlanes(img, C, H, W), C, W, H, packTaps(cols, outW, W));
+  const tmp = transposePlanes(tmpT, C, outW, H);
+  return sweepRows(tmp, C, H, outW, packTaps(rows, outH, H));
+}
+
+/** Resamples the rows axis of [C, inRows, width] planes: out[c, o] = Σ_t w_t · in[c, start[o] + t]. */
+function sweepRows(
+  src: Float32Array,
+  C: number,
+  inRows: number,
+  width: number,
+  taps: Taps,
+): Float32Array {
+  const outRows = taps.start.length;
+  const out = new Float32Array(C * outRows * width);
+  const acc = new Float64Array(width);
   for (let c = 0; c < C; c++) {
-    for (let o = 0; o < outH; o++) {
-      acc.fill(0);
-      for (let i = rowRange[2 * o]!; i < rowRange[2 * o + 1]!; i++) {
-        const w = rows[o * H + i]!;
-        const src = (c * H + i) * outW;
-        for (let x = 0; x < outW; x++) acc[x]! += w * tmp[src + x]!;
-      }
-      out.set(acc, (c * outH + o) * outW);
+    for (let o = 0; o < outRows; o++) {
+      accumulateRows(acc, src, taps, o, c * inRows, width);
+      out.set(acc, (c * outRows + o) * width);
     }
   }
   return out;
+}
+
+/** [C, H, W] → [C, W, H]. */
+function transposePlanes(src: Float32Array, C: number, H: number, W: number): Float32Array {
+  const out = new Float32Array(src.length);
+  const plane = H * W;
+  for (let c = 0; c < C; c++) {
+    const base = c * plane;
+    for (let y = 0; y < H; y++) {
+      const row = base + y * W;
+      for (let x = 0; x < W; x++) out[base + x * H + y] = src[row + x]!;
+    }
+  }
+  return out;
+}
+
+/** Nonzero weights of each output, packed: out[o] = Σ_t weights[o·stride + t] · in[start[o] + t]. */
+interface Taps {
+  readonly start: Int32Array;
+  readonly count: Int32Array;
+  readonly stride: number;
+  readonly weights: Float64Array;
+}
+
+function packTaps(m: Float64Array, outSize: number, inSize: number): Taps {
+  const start = new Int32Array(outSize);
+  const count = new Int32Array(outSize);
+  for (let o = 0; o < outSize; o++) {
+    let lo = 0;
+    let hi = inSize;
+    while (lo < hi && m[o * inSize + lo] === 0) lo++;
+    while (hi > lo && m[o * inSize + hi - 1] === 0) hi--;
+    start[o] = lo;
+    count[o] = hi - lo;
+  }
+  const stride = Math.max(1, ...count);
+  const weights = new Float64Array(outSize * stride);
+  for (let o = 0; o < outSize; o++) {
+    for (let t = 0; t < count[o]!; t++) weights[o * stride + t] = m[o * inSize + start[o]! + t]!;
+  }
+  return { start, count, stride, weights };
+}
+
+/** acc = Σ_t w_t · tmp[row start[o] + t] over whole rows, four rows per sweep. */
+function accumulateRows(
+  acc: Float64Array,
+  tmp: Float32Array,
+  taps: Taps,
+  o: number,
+  rowBase: number,
+  width: number,
+): void {
+  acc.fill(0);
+  const n = taps.count[o]!;
+  const b = o * taps.stride;
+  const w = taps.weights;
+  const first = rowBase + taps.start[o]!;
+  let t = 0;
+  for (; t + 3 < n; t += 4) {
+    const [w0, w1, w2, w3] = [w[b + t]!, w[b + t + 1]!, w[b + t + 2]!, w[b + t + 3]!];
+    const s0 = (first + t) * width;
+    const s1 = s0 + width;
+    const s2 = s1 + width;
+    const s3 = s2 + width;
+    for (let x = 0; x < width; x++) {
+      acc[x]! += w0 * tmp[s0 + x]! + w1 * tmp[s1 + x]! + w2 * tmp[s2 + x]! + w3 * tmp[s3 + x]!;
+    }
+  }
+  for (; t < n; t++) {
+    const wt = w[b + t]!;
+    const s = (first + t) * width;
+    for (let x = 0; x < width; x++) acc[x]! += wt * tmp[s + x]!;
+  }
 }
 
 const f32 = Math.fround;
@@ -106,15 +178,10 @@ function fillCubic(m: Float64Array, inSize: number, outSize: number, scale: numb
     const real = f32(f32(scale * (o + 0.5)) - 0.5);
     const idx = Math.min(Math.floor(real), inSize - 1);
     const t = Math.min(Math.max(f32(real - idx), 0), 1);
-    const coeffs = [
-      cubic2(t + 1, A),
-      cubic1(t, A),
-      cubic1(1 - t, A),
-      cubic2(2 - t, A),
-    ] as const;
+    const coeffs = [cubic2(t + 1, A), cubic1(t, A), cubic1(1 - t, A), cubic2(2 - t, A)] as const;
     for (let k = 0; k < 4; k++) {
       const j = Math.max(Math.min(idx - 1 + k, inSize - 1), 0);
-      m[o * inSize + j]! += f32(coeffs[k]);
+      m[o * inSize + j]! += f32(coeffs[k]!);
     }
   }
 }
@@ -128,7 +195,10 @@ function fillAntialiased(m: Float64Array, inSize: number, outSize: number, scale
   for (let o = 0; o < outSize; o++) {
     const center = f32(scale * (o + 0.5));
     const xmin = Math.max(Math.trunc(center - support + 0.5), 0);
-    const xsize = Math.min(Math.max(Math.min(Math.trunc(center + support + 0.5), inSize) - xmin, 0), maxTaps);
+    const xsize = Math.min(
+      Math.max(Math.min(Math.trunc(center + support + 0.5), inSize) - xmin, 0),
+      maxTaps,
+    );
     let total = 0;
     for (let j = 0; j < xsize; j++) {
       w[j] = f32(keysCubic(f32((j + xmin - center + 0.5) * invScale)));
@@ -152,18 +222,4 @@ function cubic1(x: number, A: number): number {
 
 function cubic2(x: number, A: number): number {
   return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A;
-}
-
-/** Per output row, [first, last + 1) of its nonzero weights, packed as pairs. */
-function nonzeroRanges(m: Float64Array, outSize: number, inSize: number): Int32Array {
-  const r = new Int32Array(2 * outSize);
-  for (let o = 0; o < outSize; o++) {
-    let lo = 0;
-    let hi = inSize;
-    while (lo < hi && m[o * inSize + lo] === 0) lo++;
-    while (hi > lo && m[o * inSize + hi - 1] === 0) hi--;
-    r[2 * o] = lo;
-    r[2 * o + 1] = hi;
-  }
-  return r;
 }

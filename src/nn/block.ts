@@ -34,9 +34,16 @@ export interface ResidualSubset {
   readonly scale: Tensor;
 }
 
+/** Plain stochastic depth (the reference formulation): the branch runs on every row and is
+ * multiplied by a per-row factor, 0 for dropped samples and 1 / keep probability for kept ones. */
+export interface ResidualMask {
+  /** [T, 1], fed per step. */
+  readonly rowScale: Tensor;
+}
+
 export interface BlockDrop {
-  readonly attn?: ResidualSubset;
-  readonly ffn?: ResidualSubset;
+  readonly attn?: ResidualSubset | ResidualMask;
+  readonly ffn?: ResidualSubset | ResidualMask;
 }
 
 export class Block extends Module {
@@ -80,10 +87,11 @@ function scaled(ls: LayerScale | undefined, y: Tensor): Tensor {
 function residual(
   x: Tensor,
   groups: readonly TokenGroup[],
-  subset: ResidualSubset | undefined,
+  subset: ResidualSubset | ResidualMask | undefined,
   branch: (h: Tensor, g: readonly TokenGroup[]) => Tensor,
 ): Tensor {
   if (!subset) return add(x, branch(x, groups));
+  if ("rowScale" in subset) return add(x, mul(branch(x, groups), subset.rowScale));
   const r = branch(gather(x, subset.rows, 0), subset.groups); // [T', D]
   return indexAdd(x, 0, subset.rows, mul(r, subset.scale));
 }

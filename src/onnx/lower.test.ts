@@ -30,6 +30,12 @@ describe("lowerToOnnx", () => {
     expect(lowerToOnnx({ y, z }).outputNames).toEqual(["y", "z"]);
   });
 
+  it("lowers graphs too large for one spread call (a ViT-g step has millions of chunks)", () => {
+    let y = input("x", [2]);
+    for (let i = 0; i < 60_000; i++) y = add(y, 1);
+    expect(lowerToOnnx({ y }).bytes.length).toBeGreaterThan(60_000 * 10);
+  });
+
   it("refuses constants over the inline limit and says how to fix it", () => {
     const { y } = build();
     expect(() => lowerToOnnx({ y }, { maxInlineBytes: 16 })).toThrowErrorMatchingInlineSnapshot(

@@ -63,7 +63,7 @@ export class ProtoWriter {
     this.key(field, 2);
     this.rawVarint(msg.length);
     this.flushScratch();
-    this.chunks.push(...msg.chunks);
+    for (const c of msg.chunks) this.chunks.push(c); // no spread: graphs hold millions of chunks
     this.length += msg.length;
     return this;
   }

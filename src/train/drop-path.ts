@@ -27,13 +27,31 @@ export interface DropInput {
   readonly name: string;
   readonly groups: readonly TokenGroup[];
   readonly kept: readonly number[];
+  /** Set for "mask" inputs: each sample is kept with this probability (timm DropPath). */
+  readonly keepProb?: number;
+}
+
+export interface DropPlanOptions {
+  /** "efficient": the branch runs on kept samples only (official); "mask": on all, then masked. */
+  readonly mode?: "efficient" | "mask";
+  /** Prefix of the input names (distinct plans in one graph). */
+  readonly prefix?: string;
 }
 
 /** Builds the drop-path graph inputs for the student's token groups. */
-export function dropPlan(groups: readonly TokenGroup[], rates: readonly number[]): DropPlan {
+export function dropPlan(groups: readonly TokenGroup[], rates: readonly number[], o: DropPlanOptions = {}): DropPlan {
   const inputs: DropInput[] = [];
+  const prefix = o.prefix ?? "drop";
   const blocks = rates.map((rate, i): BlockDrop => {
     if (rate <= 0) return {};
+    if (o.mode === "mask") {
+      const rows = groups.reduce((n, g) => n + g.batch * g.tokens, 0);
+      const maskBranch = (name: string) => {
+        inputs.push({ name, groups, kept: groups.map(() => 0), keepProb: 1 - rate });
+        return { rowScale: input(name, [rows, 1]) };
+      };
+      return { attn: maskBranch(`${prefix}.blocks.${i}.attn`), ffn: maskBranch(`${prefix}.blocks.${i}.ffn`) };
+    }
     const kept = groups.map((g) => keptSamples(g.batch, rate));
     const branch = (name: string): ResidualSubset => {
       const rows = kept.reduce((n, k, j) => n + k * groups[j]!.tokens, 0);
@@ -50,9 +68,23 @@ export function dropPlan(groups: readonly TokenGroup[], rates: readonly number[]
         scale: constant(hostTensor("float32", [rows, 1], scale)),
       };
     };
-    return { attn: branch(`drop.blocks.${i}.attn`), ffn: branch(`drop.blocks.${i}.ffn`) };
+    return { attn: branch(`${prefix}.blocks.${i}.attn`), ffn: branch(`${prefix}.blocks.${i}.ffn`) };
   });
   return { blocks, inputs };
+}
+
+/** The per-row factors of a "mask" input: 1/keepProb for kept samples, 0 for dropped ones. */
+export function sampleDropMask(d: DropInput, uniform: () => number): Float32Array {
+  const p = d.keepProb ?? 1;
+  const out = new Float32Array(d.groups.reduce((n, g) => n + g.batch * g.tokens, 0));
+  let offset = 0;
+  for (const g of d.groups) {
+    for (let b = 0; b < g.batch; b++) {
+      if (uniform() < p) out.fill(1 / p, offset + b * g.tokens, offset + (b + 1) * g.tokens);
+    }
+    offset += g.batch * g.tokens;
+  }
+  return out;
 }
 
 /** Packed-row indices of a random subset of samples per group (`uniform` in [0, 1)). */

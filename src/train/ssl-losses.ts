@@ -57,10 +57,17 @@ export function teacherTargets(teacher: SslModel, b: StepBatch, temp: Tensor, c:
   };
 }
 
-/** The student on [masked global crops, local crops] packed, then the heads. */
-export function studentOutputs(student: SslModel, b: StepBatch, drop: readonly BlockDrop[], c: StepConfig): StudentOutputs {
+/**
+ * The student on [masked global crops, local crops], then the heads. One drop plan: the crops
+ * are packed into one forward pass; one plan per crop group: a forward pass per group.
+ */
+export function studentOutputs(student: SslModel, b: StepBatch, drops: readonly (readonly BlockDrop[])[], c: StepConfig): StudentOutputs {
   const crops = [{ images: b.globalCrops, masks: b.masks }, ...(b.localCrops ? [{ images: b.localCrops }] : [])];
-  const [g, l] = withScope("backbone", () => student.backbone.forwardFeaturesList(crops, drop));
+  const [g, l] = withScope("backbone", () =>
+    drops.length === 1
+      ? student.backbone.forwardFeaturesList(crops, drops[0])
+      : crops.map((crop, i) => student.backbone.forwardFeaturesList([crop], drops[i])[0]!),
+  );
   const masked = maskedPatches(g!.patchTokens, b.maskIndices);
   const cls = l ? concat([l.clsToken, g!.clsToken], 0) : g!.clsToken;
   const { clsLogits, patchLogits } = withScope("heads", () => heads(student, cls, masked));

@@ -32,6 +32,12 @@ export interface StepConfig {
   readonly patchEmbedLrMult: number;
   readonly dropPathRate: number;
   readonly dropPathUniform: boolean;
+  /**
+   * The paper's efficient implementation (default true): crops packed through the linear layers
+   * and stochastic depth on the kept samples only. false: one forward per crop size and masked
+   * drop path, the plain formulation (for benchmarks and equivalence checks).
+   */
+  readonly efficient?: boolean;
   /** Also output the raw gradients (`grad.student.*`), e.g. for parity checks. */
   readonly emitGrads?: boolean;
 }
@@ -69,9 +75,14 @@ export function buildTrainStep(c: StepConfig): TrainStepGraph {
     { batch: 2 * c.batch, tokens: tokensPerCrop(c, c.globalSize / p) },
     ...(c.nLocal > 0 ? [{ batch: c.nLocal * c.batch, tokens: tokensPerCrop(c, c.localSize / p) }] : []),
   ];
-  const drop = dropPlan(groups, dropPathRates(c.dropPathRate, c.arch.backbone.depth, c.dropPathUniform));
+  const rates = dropPathRates(c.dropPathRate, c.arch.backbone.depth, c.dropPathUniform);
+  const efficient = c.efficient ?? true;
+  const plans = efficient
+    ? [dropPlan(groups, rates)]
+    : groups.map((g, i) => dropPlan([g], rates, { mode: "mask", prefix: `drop${i}` }));
+  const drop: DropPlan = { blocks: plans[0]!.blocks, inputs: plans.flatMap((p) => p.inputs) };
   const targets = withScope("teacher", () => teacherTargets(teacher, batch, scalars.teacherTemp, c));
-  const outs = withScope("student", () => studentOutputs(student, batch, drop.blocks, c));
+  const outs = withScope("student", () => studentOutputs(student, batch, plans.map((p) => p.blocks), c));
   const losses: SslLosses = withScope("loss", () => sslLosses(outs, targets, batch, c));
   const grads = grad(losses.total, keys.map((k) => s.get(k)!));
   const outputs: Record<string, Tensor> = {};
