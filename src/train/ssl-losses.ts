@@ -1,6 +1,6 @@
 // The three steps of SSLMetaArch.forward_backward as named functions: teacher targets (no
 // gradient), student outputs (packed crops, heads), and the official loss composition.
-import { add, concat, div, gather, input, mean, mul, neg, reshape, slice, split, stopGradient, sum, type Tensor, withScope, logSoftmax } from "../core/index.js";
+import { add, concat, div, gather, input, mean, mul, neg, reshape, split, stopGradient, sum, type Tensor, withScope, logSoftmax } from "../core/index.js";
 import { centerUpdate, dinoCrossEntropy, ibotMaskedLoss, koleoLoss, maskedRowMean, sinkhornKnopp, softmaxCenter } from "../losses/index.js";
 import type { BlockDrop } from "../nn/block.js";
 import type { SslModel } from "./ssl-model.js";
@@ -61,7 +61,7 @@ export function teacherTargets(teacher: SslModel, b: StepBatch, temp: Tensor, c:
  * The student on [masked global crops, local crops], then the heads. One drop plan: the crops
  * are packed into one forward pass; one plan per crop group: a forward pass per group.
  */
-export function studentOutputs(student: SslModel, b: StepBatch, drops: readonly (readonly BlockDrop[])[], c: StepConfig): StudentOutputs {
+export function studentOutputs(student: SslModel, b: StepBatch, drops: readonly (readonly BlockDrop[])[]): StudentOutputs {
   const crops = [{ images: b.globalCrops, masks: b.masks }, ...(b.localCrops ? [{ images: b.localCrops }] : [])];
   const [g, l] = withScope("backbone", () =>
     drops.length === 1
@@ -69,15 +69,9 @@ export function studentOutputs(student: SslModel, b: StepBatch, drops: readonly 
       : crops.map((crop, i) => student.backbone.forwardFeaturesList([crop], drops[i])[0]!),
   );
   const masked = maskedPatches(g!.patchTokens, b.maskIndices);
-  const cls = l ? concat([l.clsToken, g!.clsToken], 0) : g!.clsToken;
-  const { clsLogits, patchLogits } = withScope("heads", () => heads(student, cls, masked));
-  const nl = c.nLocal * c.batch;
-  return {
-    localLogits: l ? slice(clsLogits, 0, 0, nl) : undefined,
-    globalLogits: l ? slice(clsLogits, 0, nl) : clsLogits,
-    patchLogits,
-    globalCls: g!.clsToken,
-  };
+  const { clsLogits, patchLogits } = withScope("heads", () => heads(student, g!.clsToken, masked));
+  const localLogits = l ? withScope("heads.dino_head", () => student.dinoHead.forward(l.clsToken)) : undefined;
+  return { localLogits, globalLogits: clsLogits, patchLogits, globalCls: g!.clsToken };
 }
 
 /** DINO local + global, KoLeo and iBOT, scaled exactly as forward_backward. */
@@ -115,16 +109,15 @@ function maskedPatches(patchTokens: Tensor, maskIndices: Tensor): Tensor {
   return gather(reshape(patchTokens, [b * p, d]), maskIndices, 0);
 }
 
-/** Shared head: one call over [cls; masked patches]. Separate: the iBOT head takes the patches. */
+/**
+ * The heads per row group. The official code concatenates the groups for one head call; the head
+ * is per row, so calling it per group gives the same numbers without slicing (and, backwards,
+ * padding) the [rows, prototypes] logits.
+ */
 function heads(m: SslModel, cls: Tensor, masked: Tensor): { clsLogits: Tensor; patchLogits: Tensor } {
-  if (m.ibotHead) {
-    const ibot = m.ibotHead;
-    return {
-      clsLogits: withScope("dino_head", () => m.dinoHead.forward(cls)),
-      patchLogits: withScope("ibot_head", () => ibot.forward(masked)),
-    };
-  }
-  const out = withScope("dino_head", () => m.dinoHead.forward(concat([cls, masked], 0)));
-  const n = cls.shape[0]!;
-  return { clsLogits: slice(out, 0, 0, n), patchLogits: slice(out, 0, n) };
+  const patchHead = m.ibotHead ?? m.dinoHead;
+  return {
+    clsLogits: withScope("dino_head", () => m.dinoHead.forward(cls)),
+    patchLogits: withScope(m.ibotHead ? "ibot_head" : "dino_head", () => patchHead.forward(masked)),
+  };
 }

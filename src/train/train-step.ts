@@ -82,7 +82,7 @@ export function buildTrainStep(c: StepConfig): TrainStepGraph {
     : groups.map((g, i) => dropPlan([g], rates, { mode: "mask", prefix: `drop${i}` }));
   const drop: DropPlan = { blocks: plans[0]!.blocks, inputs: plans.flatMap((p) => p.inputs) };
   const targets = withScope("teacher", () => teacherTargets(teacher, batch, scalars.teacherTemp, c));
-  const outs = withScope("student", () => studentOutputs(student, batch, plans.map((p) => p.blocks), c));
+  const outs = withScope("student", () => studentOutputs(student, batch, plans.map((p) => p.blocks)));
   const losses: SslLosses = withScope("loss", () => sslLosses(outs, targets, batch, c));
   const grads = grad(losses.total, keys.map((k) => s.get(k)!));
   const outputs: Record<string, Tensor> = {};

@@ -1,0 +1,62 @@
+// One train-step variant in its own process (so its peak RSS is its own): builds the step graph,
+// runs burn-in + timed iterations on one fixed batch, prints one JSON line.
+import { resolveConfig } from "../src/config/index.js";
+import { createSslLoader } from "../src/data/loader.js";
+import { createRng } from "../src/data/rng.js";
+import { lowerToOnnx } from "../src/onnx/index.js";
+import { createRuntime } from "../src/runtime/index.js";
+import { augmentationFromTrain, stepConfigFromTrain } from "../src/train/from-config.js";
+import { buildSchedules, scheduledValues } from "../src/train/schedules.js";
+import { initialState, nextState, stepFeeds } from "../src/train/state.js";
+import { buildTrainStep } from "../src/train/train-step.js";
+
+const spec = JSON.parse(process.argv[2]!) as {
+  preset: string;
+  sets: string[];
+  efficient: boolean;
+  iters: number;
+  buildOnly?: boolean;
+};
+const resolved = resolveConfig({ preset: spec.preset, sets: spec.sets });
+const c = { ...stepConfigFromTrain(resolved), efficient: spec.efficient };
+const t0 = performance.now();
+const step = buildTrainStep(c);
+const model = lowerToOnnx(step.outputs);
+const buildS = (performance.now() - t0) / 1000;
+if (spec.buildOnly) {
+  process.stdout.write(
+    `${JSON.stringify({ build_s: buildS, onnx_mib: model.bytes.length / 2 ** 20 })}\n`,
+  );
+  process.exit(0);
+}
+const exe = await (await createRuntime({ provider: "cpu" })).load(model);
+const loader = createSslLoader({
+  dataset: { kind: "synthetic", seed: 1, length: 64, size: Math.max(64, c.globalSize + 32) },
+  seed: 0,
+  patchSize: c.arch.backbone.patchSize,
+  augmentation: augmentationFromTrain(resolved),
+  batchSize: c.batch,
+  numBatches: 1,
+});
+const batch = (await loader.next())!;
+await loader.close();
+let state = initialState(step, c, 0);
+const sched = scheduledValues(buildSchedules(resolved.cfg, resolved.derived), 100);
+const times: number[] = [];
+for (let i = 0; i < 1 + spec.iters; i++) {
+  const feeds = stepFeeds(step, c, state, batch, sched, createRng(0).split(i));
+  const s = performance.now();
+  state = nextState(state, await exe.run(feeds));
+  if (i >= 1) times.push(performance.now() - s);
+}
+times.sort((a, b) => a - b);
+const median = times[Math.floor(times.length / 2)]!;
+process.stdout.write(
+  `${JSON.stringify({
+    build_s: buildS,
+    step_ms_median: median,
+    step_ms_min: times[0],
+    img_s: (c.batch * 1000) / median,
+    peak_rss_gib: process.resourceUsage().maxRSS / 2 ** 20,
+  })}\n`,
+);
