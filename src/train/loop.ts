@@ -10,6 +10,7 @@ import { createSslLoader } from "../data/loader.js";
 import { createRng } from "../data/rng.js";
 import { createRuntime, type Provider } from "../runtime/index.js";
 import { loadLatestCheckpoint, saveCheckpoint } from "./checkpoint.js";
+import { initFromCheckpoint } from "./high-res.js";
 import { augmentationFromTrain, stepConfigFromTrain } from "./from-config.js";
 import { buildSchedules, scheduledValues } from "./schedules.js";
 import { initialState, nextState, stepFeeds, type TrainState } from "./state.js";
@@ -23,6 +24,11 @@ export interface TrainRunOptions {
   readonly iters?: number;
   /** Continue from the newest checkpoint in outputDir/checkpoints when there is one. */
   readonly resume?: boolean;
+  /**
+   * Start a new run from this checkpoint file's weights (the high-resolution phase: the global
+   * crop size may differ; positional embeddings are interpolated). Ignored when resuming.
+   */
+  readonly initFrom?: string;
   readonly workers?: number;
   readonly provider?: Provider;
   readonly threads?: number;
@@ -62,7 +68,11 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
   const runtime = await createRuntime({ provider: o.provider ?? "cpu", ...(o.threads ? { threads: o.threads } : {}) });
   const exe = await runtime.compile(step.outputs);
   const ckptDir = join(o.outputDir, "checkpoints");
-  let state = (o.resume ? loadLatestCheckpoint(ckptDir) : null) ?? initialState(step, c, cfg.train.seed);
+  let state = o.resume ? loadLatestCheckpoint(ckptDir) : null;
+  if (!state) {
+    const fresh = initialState(step, c, cfg.train.seed);
+    state = o.initFrom ? await initFromCheckpoint(o.initFrom, fresh, c, runtime) : fresh;
+  }
   const resumedFrom = state.iteration;
   const total = Math.min(o.iters ?? derived.totalIters, derived.totalIters);
   const schedules = buildSchedules(cfg, derived);

@@ -1,0 +1,182 @@
+// `dinov2 embed`: CLS features (optionally patch and register tokens) of image files, written as
+// .npy or .safetensors with a .jsonl index; progress on stderr; undecodable files skipped.
+import { ConfigError } from "../../config/errors.js";
+import { DataError } from "../../data/errors.js";
+import {
+  checkImageSize,
+  type EmbedProgress,
+  embed,
+  featureFormat,
+  listImageInputs,
+  resolveModel,
+  writeFeatures,
+} from "../../inference/index.js";
+import { PROVIDERS } from "../../runtime/index.js";
+import { defineCommand } from "../command.js";
+import { choiceFlag, intFlag } from "../flag-values.js";
+import { UsageError } from "../usage-error.js";
+
+export const embedCommand = defineCommand({
+  name: "embed",
+  summary: "embed images: CLS features as .npy or .safetensors, with a .jsonl index of paths",
+  description: [
+    "Each image goes through the official eval transform: resize the shorter side to",
+    "round(S*256/224) (antialiased bicubic), center crop S, ImageNet normalisation. Folders are",
+    "searched recursively. Files that are not images or cannot be decoded are skipped and listed",
+    "on stderr; the run goes on. Row i of the features is line i of <output>.jsonl.",
+    "With .npy, patch and register tokens go to <stem>.patch_tokens.npy / .register_tokens.npy.",
+  ].join("\n"),
+  positionals: "[more inputs...]",
+  flags: {
+    model: {
+      type: "string",
+      valueName: "PATH|PRESET",
+      description: "checkpoint file, Hugging Face folder, or a preset name (random weights)",
+    },
+    input: {
+      type: "string",
+      valueName: "PATH",
+      description: "image file or folder (more may follow as positionals)",
+    },
+    output: {
+      type: "string",
+      valueName: "FILE",
+      description: "features file ending in .npy or .safetensors",
+    },
+    "image-size": {
+      type: "string",
+      valueName: "PX",
+      default: "224",
+      description: "crop side, a multiple of the patch size",
+    },
+    "batch-size": { type: "string", valueName: "N", default: "32", description: "images per run" },
+    "patch-tokens": { type: "boolean", description: "also write the patch tokens [N, P, D]" },
+    registers: { type: "boolean", description: "also write the register tokens [N, R, D]" },
+    provider: {
+      type: "string",
+      valueName: "NAME",
+      default: "cpu",
+      description: `execution provider: ${PROVIDERS.join(", ")}`,
+    },
+    threads: {
+      type: "string",
+      valueName: "N",
+      description: "intra-op threads (default: one per physical core)",
+    },
+  },
+  examples: [
+    "dinov2 embed --model dinov2-small/ --input photos/ --output feats.npy",
+    "dinov2 embed --model vits14 --input a.jpg b.png --output feats.safetensors --patch-tokens",
+  ],
+  run: async (flags, ctx) => {
+    const model = required(flags.model, "model");
+    const output = required(flags.output, "output");
+    const inputs = [required(flags.input, "input"), ...ctx.positionals];
+    asUsage("--output", () => featureFormat(output));
+    const batchSize = intFlag(flags["batch-size"], "batch-size", { min: 1 });
+    const imageSize = intFlag(flags["image-size"], "image-size", { min: 1 });
+    const provider = choiceFlag(flags.provider, "provider", PROVIDERS);
+    const threads =
+      flags.threads === undefined ? undefined : intFlag(flags.threads, "threads", { min: 1 });
+    const { files, skipped: notImages } = await listImageInputs(inputs);
+    const { backbone, description } = asUsage("--model", () => resolveModel(model));
+    asUsage("--image-size", () => checkImageSize(imageSize, backbone.options.patchSize));
+    if (flags.registers && backbone.options.numRegisterTokens === 0) {
+      throw new UsageError("--registers: the model has no register tokens", {
+        flag: "--registers",
+      });
+    }
+    log(
+      `embedding ${files.length} files with ${description}, ${imageSize}x${imageSize}, batch ${batchSize}`,
+    );
+    const bar = progressBar();
+    const result = await embed(files, {
+      backbone,
+      imageSize,
+      batchSize,
+      provider,
+      ...(threads ? { threads } : {}),
+      patchTokens: flags["patch-tokens"],
+      registers: flags.registers,
+      onProgress: bar,
+    });
+    const skipped = [...notImages, ...result.skipped];
+    if (skipped.length > 0) {
+      log(`skipped ${skipped.length} file${skipped.length === 1 ? "" : "s"}:`);
+      for (const s of skipped) log(`  ${s.path}: ${s.reason}`);
+    }
+    if (result.count === 0) {
+      throw new DataError(
+        "embed",
+        inputs.join(", "),
+        `none of the ${skipped.length} files could be decoded`,
+      );
+    }
+    const { files: written } = await writeFeatures(output, result);
+    ctx.out(
+      `embedded ${result.count} images (dim ${result.dim}), skipped ${skipped.length}; wrote ${written.join(", ")}`,
+    );
+    return 0;
+  },
+});
+
+function required(value: string | undefined, flag: string): string {
+  if (value === undefined || value === "") {
+    throw new UsageError(`--${flag} is required`, {
+      flag: `--${flag}`,
+      hint: "run `dinov2 embed --help`",
+    });
+  }
+  return value;
+}
+
+/** A ConfigError about one flag's value becomes a UsageError naming the flag. */
+function asUsage<T>(flag: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    throw new UsageError(`${flag}: ${e.message.replace(/^config: /, "").split("\n")[0]}`, {
+      flag,
+      ...(e.hint ? { hint: e.hint } : {}),
+    });
+  }
+}
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+/** Redraws one line on a terminal; elsewhere prints a line at most every 5 s, and the last. */
+function progressBar(): (p: EmbedProgress) => void {
+  const isTty = process.stderr.isTTY === true;
+  let lastPrint = 0;
+  return (p) => {
+    const finished = p.total !== undefined && p.done + p.skipped >= p.total;
+    if (!isTty && !finished && p.elapsedMs - lastPrint < 5000) return;
+    lastPrint = p.elapsedMs;
+    const line = renderProgress(p);
+    process.stderr.write(isTty ? `\r${line}\x1b[K${finished ? "\n" : ""}` : `${line}\n`);
+  };
+}
+
+function renderProgress(p: EmbedProgress): string {
+  const rate = p.done / Math.max(p.elapsedMs / 1000, 1e-9);
+  const seen = p.done + p.skipped;
+  const skipped = p.skipped > 0 ? `, ${p.skipped} skipped` : "";
+  if (p.total === undefined) return `${p.done} images, ${rate.toFixed(1)} img/s${skipped}`;
+  const width = 30;
+  const filled = Math.round((width * seen) / Math.max(p.total, 1));
+  const eta = rate > 0 ? (p.total - seen) / rate : Number.NaN;
+  const bar = `[${"=".repeat(filled)}${" ".repeat(width - filled)}]`;
+  return `${bar} ${seen}/${p.total}  ${rate.toFixed(1)} img/s  ETA ${fmtDuration(eta)}${skipped}`;
+}
+
+function fmtDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return "--:--";
+  const s = Math.round(seconds);
+  const hms = [Math.floor(s / 3600), Math.floor((s % 3600) / 60), s % 60];
+  return (hms[0]! > 0 ? hms : hms.slice(1))
+    .map((v, i) => (i === 0 ? String(v) : String(v).padStart(2, "0")))
+    .join(":");
+}

@@ -1,0 +1,19 @@
+// The dispatch table of `dinov2` subcommands: the one place a command is registered.
+// To add one: write src/cli/commands/<name>.ts exporting a defineCommand(...) result, then list
+// it below (the order here is the order of `dinov2 --help`).
+import type { Command } from "./command.js";
+import { demoCommand } from "./commands/demo.js";
+import { doctorCommand } from "./commands/doctor.js";
+import { embedCommand } from "./commands/embed.js";
+import { exportOnnxCommand } from "./commands/export-onnx.js";
+import { inspectGraphCommand } from "./commands/inspect-graph.js";
+import { trainCommand } from "./commands/train.js";
+
+export const COMMANDS: readonly Command[] = [
+  demoCommand,
+  trainCommand,
+  doctorCommand,
+  embedCommand,
+  exportOnnxCommand,
+  inspectGraphCommand,
+];
