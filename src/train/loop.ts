@@ -133,7 +133,8 @@ export function teacherBackbone(state: TrainState): Map<string, HostTensor> {
   return new Map([...state.tensors].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
 }
 
-function lossValues(out: Readonly<Record<string, HostTensor>>, iteration: number): Record<string, number> {
+/** The reported losses of one step; a NaN or infinite term stops the run, naming it. */
+export function lossValues(out: Readonly<Record<string, HostTensor>>, iteration: number): Record<string, number> {
   const losses: Record<string, number> = {};
   for (const name of LOSS_NAMES) {
     const v = toNumbers(out[`loss.${name}`]!)[0]!;

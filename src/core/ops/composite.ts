@@ -3,8 +3,8 @@ import type { Tensor } from "../tensor.js";
 import { add, div, erf, exp, log, maximum, mul, sigmoid, sqrt, stopGradient, sub } from "./elementwise.js";
 import { max, mean, sum } from "./reduce.js";
 
-/** Exact (erf) GELU, as torch.nn.GELU(); ONNX Runtime fuses this pattern into one kernel. */
-export function gelu(x: Tensor): Tensor {
+/** Exact (erf) GELU written with primitives: the reference for the fused `gelu`. */
+export function geluComposite(x: Tensor): Tensor {
   return mul(mul(x, 0.5), add(erf(mul(x, Math.SQRT1_2)), 1));
 }
 

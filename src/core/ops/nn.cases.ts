@@ -2,7 +2,7 @@
 import { hostTensor } from "../host-tensor.js";
 import type { OpCases } from "./cases.js";
 import { input } from "./leaf.js";
-import { layerNorm, logSoftmax, softmax } from "./nn.js";
+import { gelu, layerNorm, logSoftmax, softmax } from "./nn.js";
 
 const f64 = (shape: readonly number[], v: readonly number[]) => hostTensor("float64", shape, v);
 const X = f64([2, 3], [1, 2, 3, -1, 0, 4]);
@@ -22,6 +22,12 @@ export const NN_CASES: Readonly<Record<string, OpCases>> = {
     shapes: [{ build: () => logSoftmax(input("a", [2, 3])), shape: [2, 3] }],
     forward: [{ build: (x) => logSoftmax(x!), inputs: [X], expected: [...sm([1, 2, 3]), ...sm([-1, 0, 4])].map(Math.log), shape: [2, 3] }],
     grad: [{ build: (x) => logSoftmax(x!), inputs: [X] }],
+  },
+  gelu: {
+    shapes: [{ build: () => gelu(input("a", [2, 3])), shape: [2, 3] }],
+    // x Φ(x): Φ(1) = 0.841344746, Φ(-1) = 0.158655254 (tables); com.microsoft Gelu is float32.
+    forward: [{ build: gelu, inputs: [hostTensor("float32", [3], [-1, 0, 1])], expected: [-0.158655254, 0, 0.841344746], shape: [3], tol: 1e-6 }],
+    grad: [{ build: gelu, inputs: [hostTensor("float32", [2, 3], [-1.5, -0.4, 0.1, 0.3, 0.9, 1.7])], atol: 2e-3, rtol: 2e-2 }],
   },
   layerNorm: {
     shapes: [

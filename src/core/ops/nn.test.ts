@@ -4,16 +4,16 @@ import { rand, testRuntime } from "../../../test/helpers/op-check.js";
 import { grad } from "../grad.js";
 import { type HostTensor, toNumbers } from "../host-tensor.js";
 import type { Tensor } from "../tensor.js";
-import { layerNormComposite, softmaxComposite } from "./composite.js";
+import { geluComposite, layerNormComposite, softmaxComposite } from "./composite.js";
 import { mul } from "./elementwise.js";
-import { layerNorm, softmax } from "./nn.js";
+import { gelu, layerNorm, softmax } from "./nn.js";
 import { sum } from "./reduce.js";
 import { constant, input } from "./leaf.js";
 
 type Built = { readonly out: Tensor; readonly wrt: readonly Tensor[] };
 
 /** Runs build(true) (fused) and build(false) (composite) and compares outputs and gradients. */
-async function compare(build: (fused: boolean) => Built, feeds: Record<string, HostTensor>): Promise<void> {
+async function compare(build: (fused: boolean) => Built, feeds: Record<string, HostTensor>, tol = 1e-10): Promise<void> {
   const rt = await testRuntime();
   const results: number[][] = [];
   for (const f of [true, false]) {
@@ -26,7 +26,7 @@ async function compare(build: (fused: boolean) => Built, feeds: Record<string, H
   }
   const [a, b] = results;
   const err = Math.max(...a!.map((v, i) => Math.abs(v - b![i]!)));
-  expect(err).toBeLessThan(1e-10);
+  expect(err).toBeLessThan(tol);
 }
 
 describe("fused primitives", () => {
@@ -35,6 +35,13 @@ describe("fused primitives", () => {
       const x = input("x", [3, 5], "float64");
       return { out: f ? softmax(x, 1) : softmaxComposite(x, 1), wrt: [x] };
     }, { x: rand([3, 5], 1, "float64", -3, 3) });
+  });
+
+  it("gelu equals the composite erf GELU, forward and backward (float32: the fused kernel's type)", async () => {
+    await compare((f) => {
+      const x = input("x", [4, 8]);
+      return { out: f ? gelu(x) : geluComposite(x), wrt: [x] };
+    }, { x: rand([4, 8], 5, "float32", -4, 4) }, 1e-5);
   });
 
   it("layerNorm equals the composite layer norm, forward and backward", async () => {

@@ -1,10 +1,10 @@
-// Fused primitives with their own VJPs, for speed and stability: softmax, logSoftmax, layerNorm.
+// Fused primitives with their own VJPs, for speed and stability: softmax, logSoftmax, layerNorm, gelu.
 // Each equals its composite formulation (checked in nn.test.ts).
 import { ShapeError } from "../errors.js";
 import { defineOp, requireFloat, sameShape } from "../op.js";
 import { fmtShape, normalizeAxis } from "../shape.js";
 import type { Tensor } from "../tensor.js";
-import { add, exp, mul, sqrt, sub, div } from "./elementwise.js";
+import { add, div, erf, exp, mul, sqrt, sub } from "./elementwise.js";
 import { mean, sum } from "./reduce.js";
 
 const softmaxOp = defineOp<{ readonly axis: number }>({
@@ -53,6 +53,25 @@ const layerNormOp = defineOp<{ readonly eps: number }>({
   onnx: (b, ins, { eps }) => b.node("LayerNormalization", ins, { axis: -1, epsilon: { f: eps } }),
 });
 
+// Exact (erf) GELU as one kernel: the composite's intermediates are kept alive for the backward
+// pass, so ONNX Runtime cannot fuse it in training graphs. The VJP recomputes Φ(x) and φ(x).
+const geluOp = defineOp<Record<string, never>>({
+  name: "gelu",
+  shape: sameShape,
+  dtype: requireFloat("gelu"),
+  grad: ({ ins: [x], dout }) => {
+    const cdf = mul(add(erf(mul(x!, Math.SQRT1_2)), 1), 0.5);
+    const pdf = mul(exp(mul(mul(x!, x!), -0.5)), 1 / Math.sqrt(2 * Math.PI));
+    return [mul(dout, add(cdf, mul(x!, pdf)))];
+  },
+  onnx: (b, ins) => b.node("Gelu", ins, {}, "com.microsoft"),
+});
+
+/** Exact (erf) GELU, as torch.nn.GELU(). */
+export function gelu(x: Tensor): Tensor {
+  return geluOp([x], {});
+}
+
 export function softmax(x: Tensor, axis = -1): Tensor {
   return softmaxOp([x], { axis: normalizeAxis("softmax", axis, x.rank) });
 }
@@ -66,4 +85,4 @@ export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps = 1e-6): 
   return layerNormOp([x, weight, bias], { eps });
 }
 
-export const NN_OPS = [softmaxOp.def, logSoftmaxOp.def, layerNormOp.def] as const;
+export const NN_OPS = [softmaxOp.def, logSoftmaxOp.def, layerNormOp.def, geluOp.def] as const;
