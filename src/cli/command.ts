@@ -30,8 +30,8 @@ export type FlagValues<F extends Flags> = {
     : F[K] extends { multiple: true }
       ? readonly string[]
       : F[K] extends { default: string }
-      ? string
-      : string | undefined;
+        ? string
+        : string | undefined;
 };
 
 /** What every command gets besides its flags. */

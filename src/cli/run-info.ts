@@ -18,7 +18,7 @@ export interface Versions {
 export interface MachineInfo {
   readonly cpuModel: string;
   readonly logicalCores: number;
-  /** Physical cores: what onnxruntime uses for its default intra-op thread count. */
+  /** Physical cores (onnxruntime's own default thread count; createRuntime uses logicalCores). */
   readonly physicalCores: number;
   readonly memoryGiB: number;
   /** The SIMD features that bound fp32 MatMul speed, e.g. "avx2 fma" or "avx512f avx512_bf16". */
@@ -110,10 +110,21 @@ function physicalCores(): number | undefined {
   return cores.size > 0 ? cores.size : undefined;
 }
 
-const SIMD_FLAGS = ["avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "asimd", "sve"];
+const SIMD_FLAGS = [
+  "avx2",
+  "fma",
+  "avx512f",
+  "avx512_vnni",
+  "avx512_bf16",
+  "amx_tile",
+  "asimd",
+  "sve",
+];
 
 function simdFeatures(): string {
-  const flags = new Set(/^(?:flags|Features)\s*:\s*(.*)$/m.exec(cpuinfo() ?? "")?.[1]?.split(/\s+/) ?? []);
+  const flags = new Set(
+    /^(?:flags|Features)\s*:\s*(.*)$/m.exec(cpuinfo() ?? "")?.[1]?.split(/\s+/) ?? [],
+  );
   const found = SIMD_FLAGS.filter((f) => flags.has(f));
   return found.length ? found.join(" ") : "unknown";
 }

@@ -22,7 +22,7 @@ export interface DoctorReport {
   readonly ok: boolean;
   readonly versions: Versions;
   readonly machine: MachineInfo;
-  /** Intra-op threads onnxruntime uses on the CPU provider. */
+  /** Intra-op threads our runtime gives onnxruntime on the CPU provider. */
   readonly ortThreads: number;
   readonly providers: readonly ProviderReport[];
   /** What native libraries printed to stderr while the providers were probed (not shown). */
@@ -50,7 +50,7 @@ export const doctorCommand = defineCommand({
     threads: {
       type: "string",
       valueName: "N",
-      description: "intra-op threads for onnxruntime (default: one per physical core)",
+      description: "intra-op threads for onnxruntime (default: every core this process may use)",
     },
   },
   examples: ["dinov2 doctor", "dinov2 doctor --json --threads 1"],
@@ -93,7 +93,7 @@ async function diagnose(threads: number | undefined): Promise<DoctorReport> {
     ok: cpu?.selfTest?.ok === true,
     versions,
     machine,
-    ortThreads: threads ?? machine.physicalCores,
+    ortThreads: threads ?? machine.logicalCores, // createRuntime's default
     providers,
     probeStderr: stderr,
   };

@@ -1,0 +1,46 @@
+// Inference: the eval transform, embedding images with one compiled graph, and ONNX export.
+export {
+  type EmbedGraphOptions,
+  embedGraph,
+  hfGraph,
+  PIXEL_VALUES,
+  tokenCounts,
+} from "./backbone-graph.js";
+export {
+  type BatchGraphBuilder,
+  DynamicBatchError,
+  type DynamicBatchOptions,
+  lowerDynamicBatch,
+} from "./dynamic-batch.js";
+export {
+  type Embeddings,
+  type EmbedOptions,
+  type EmbedProgress,
+  embed,
+  type ImageSource,
+} from "./embed.js";
+export { type BatchFeatures, createEmbedder, Embedder, type EmbedderOptions } from "./embedder.js";
+export {
+  type ExportedOnnx,
+  type ExportOnnxOptions,
+  exportOnnx,
+  preprocessorConfig,
+} from "./export-onnx.js";
+export {
+  FEATURE_FORMATS,
+  featureFormat,
+  npyHeader,
+  type WrittenFeatures,
+  writeFeatures,
+  writeNpy,
+} from "./features-file.js";
+export { type ImageInputs, listImageInputs } from "./image-inputs.js";
+export { type ResolvedModel, resolveModel } from "./model-spec.js";
+export {
+  checkImageSize,
+  type EvalTransform,
+  evalTransform,
+  loadImage,
+  preprocessInto,
+  resizedSize,
+} from "./preprocess.js";
