@@ -1,5 +1,30 @@
 // Flag strings -> typed values, validated once at the edge; errors name the flag and the value.
+import { ConfigError } from "../config/errors.js";
 import { UsageError } from "./usage-error.js";
+
+/** A string flag that must be given. */
+export function requiredFlag(value: string | undefined, flag: string, command: string): string {
+  if (value === undefined || value === "") {
+    throw new UsageError(`--${flag} is required`, {
+      flag: `--${flag}`,
+      hint: `run \`dinov2 ${command} --help\``,
+    });
+  }
+  return value;
+}
+
+/** A ConfigError about one flag's value becomes a UsageError naming the flag. */
+export function asUsage<T>(flag: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    throw new UsageError(`${flag}: ${e.message.replace(/^config: /, "").split("\n")[0]}`, {
+      flag,
+      ...(e.hint ? { hint: e.hint } : {}),
+    });
+  }
+}
 
 /** An integer flag within [min, max]. */
 export function intFlag(

@@ -19,7 +19,12 @@ export interface LabeledImages {
 }
 
 /** Decodes up to `limit` labeled images of a dataset with the evaluation transform at `side`. */
-export async function loadLabeled(spec: DatasetSpec, side: number, patchSize: number, limit = Number.POSITIVE_INFINITY): Promise<LabeledImages> {
+export async function loadLabeled(
+  spec: DatasetSpec,
+  side: number,
+  patchSize: number,
+  limit = Number.POSITIVE_INFINITY,
+): Promise<LabeledImages> {
   const ds = openDataset(spec);
   const t = evalTransform(side, patchSize);
   const n = Math.min(ds.length, limit);
@@ -32,8 +37,14 @@ export async function loadLabeled(spec: DatasetSpec, side: number, patchSize: nu
     preprocessInto(rec, t, images, labels.length * per);
     labels.push(rec.label);
   }
-  if (labels.some((l) => l < 0)) throw new Error("k-NN evaluation needs labeled images (class subfolders)");
-  return { images: images.subarray(0, labels.length * per), labels: Int32Array.from(labels), count: labels.length, side };
+  if (labels.some((l) => l < 0))
+    throw new Error("k-NN evaluation needs labeled images (class subfolders)");
+  return {
+    images: images.subarray(0, labels.length * per),
+    labels: Int32Array.from(labels),
+    count: labels.length,
+    side,
+  };
 }
 
 export interface KnnMonitorResult {
@@ -41,11 +52,22 @@ export interface KnnMonitorResult {
 }
 
 /** Returns a function that scores backbone weights by k-NN top-1 of `queries` against `index`. */
-export function knnMonitor(runtime: Runtime, options: VitOptions, index: LabeledImages, queries: LabeledImages, ks: readonly number[] = [10, 20]) {
+export function knnMonitor(
+  runtime: Runtime,
+  options: VitOptions,
+  index: LabeledImages,
+  queries: LabeledImages,
+  ks: readonly number[] = [10, 20],
+) {
   return async (weights: ReadonlyMap<string, HostTensor>): Promise<KnnMonitorResult> => {
     const backbone: Backbone = { model: new DinoVisionTransformer(options), weights, options };
     const feats = async (set: LabeledImages) =>
-      (await extractFeatures(runtime, backbone, [set.images], { batchSize: 64, imageSize: set.side })).cls;
+      (
+        await extractFeatures(runtime, backbone, [set.images], {
+          batchSize: 64,
+          imageSize: set.side,
+        })
+      ).cls;
     const dim = options.embedDim;
     const train = { features: l2Rows(await feats(index), dim), labels: index.labels, dim };
     const val = { features: l2Rows(await feats(queries), dim), labels: queries.labels, dim };

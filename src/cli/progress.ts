@@ -9,6 +9,7 @@ export interface ProgressBar {
 }
 
 export interface ProgressOptions {
+  /** Units to do; 0 when unknown (then no bar and no ETA). */
   readonly total: number;
   readonly label: string;
   /** The unit of the rate, e.g. "it" or "img". */
@@ -39,8 +40,15 @@ export function createProgressBar(o: ProgressOptions): ProgressBar {
     const eta = rate > 0 ? (o.total - done) / rate : Number.NaN;
     const bar = `${"█".repeat(filled)}${"░".repeat(width - filled)}`;
     const unit = o.unit ?? "it";
-    const rateText = rate > 0 ? (rate >= 1 ? `${rate.toFixed(2)} ${unit}/s` : `${(1 / rate).toFixed(2)} s/${unit}`) : `- ${unit}/s`;
-    return `${o.label} ${bar} ${done}/${o.total} ${rateText} ETA ${fmtDuration(eta)} elapsed ${fmtDuration((now - t0) / 1000)}${extra ? ` | ${extra}` : ""}`;
+    const rateText =
+      rate > 0
+        ? rate >= 1
+          ? `${rate.toFixed(2)} ${unit}/s`
+          : `${(1 / rate).toFixed(2)} s/${unit}`
+        : `- ${unit}/s`;
+    const tail = `elapsed ${fmtDuration((now - t0) / 1000)}${extra ? ` | ${extra}` : ""}`;
+    if (o.total <= 0) return `${o.label} ${done} ${unit} ${rateText} ${tail}`;
+    return `${o.label} ${bar} ${done}/${o.total} ${rateText} ETA ${fmtDuration(eta)} ${tail}`;
   };
   return {
     update(done, extra) {

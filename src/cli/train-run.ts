@@ -1,26 +1,32 @@
 // What `dinov2 train` and `dinov2 demo` share: datasets from flags, periodic k-NN, the progress
 // bar, and the artefacts written at the end (teacher export, loss curve, PCA picture).
-import { join } from "node:path";
+
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { ResolvedConfig } from "../config/index.js";
+import type { HostTensor } from "../core/index.js";
 import type { DatasetSpec } from "../data/datasets/dataset.js";
 import { scanImageFolder } from "../data/datasets/image-folder.js";
 import { extractFeatures } from "../eval/features.js";
 import { pcaPatchPicture } from "../eval/pca.js";
-import { imageFromChw, imageGrid, upscaleNearest, writePng } from "../eval/png.js";
 import { lossCurvePng } from "../eval/plot.js";
+import { imageFromChw, imageGrid, upscaleNearest, writePng } from "../eval/png.js";
 import type { VitOptions } from "../models/presets.js";
 import { DinoVisionTransformer } from "../models/vision-transformer.js";
-import type { HostTensor } from "../core/index.js";
 import { createRuntime, type Provider, type Runtime } from "../runtime/index.js";
 import { exportTeacher } from "../train/export.js";
 import { stepConfigFromTrain } from "../train/from-config.js";
-import { runTraining, type StepReport, teacherBackbone, type TrainResult } from "../train/loop.js";
+import { runTraining, type StepReport, type TrainResult, teacherBackbone } from "../train/loop.js";
 import { knnMonitor, type LabeledImages, loadLabeled } from "./knn-monitor.js";
 import { createProgressBar } from "./progress.js";
 
 /** "synthetic" or a folder of images (class subfolders become labels). */
-export async function datasetFromFlag(data: string, seed: number, size: number, log: (s: string) => void): Promise<DatasetSpec> {
+export async function datasetFromFlag(
+  data: string,
+  seed: number,
+  size: number,
+  log: (s: string) => void,
+): Promise<DatasetSpec> {
   if (data === "synthetic") return { kind: "synthetic", seed, length: 1_000_000, size };
   const scan = await scanImageFolder(data);
   if (scan.skipped.length > 0) {
@@ -62,8 +68,13 @@ export interface TrainRunOutcome {
 /** Trains with a progress bar, then exports the teacher and draws the loss curve. */
 export async function trainWithReports(f: TrainRunFlags): Promise<TrainRunOutcome> {
   const c = stepConfigFromTrain(f.resolved);
-  const runtime = await createRuntime({ provider: f.provider, ...(f.threads ? { threads: f.threads } : {}) });
-  const monitor = f.knn ? knnMonitor(runtime, c.arch.backbone, f.knn.index, f.knn.queries) : undefined;
+  const runtime = await createRuntime({
+    provider: f.provider,
+    ...(f.threads ? { threads: f.threads } : {}),
+  });
+  const monitor = f.knn
+    ? knnMonitor(runtime, c.arch.backbone, f.knn.index, f.knn.queries)
+    : undefined;
   const total = Math.min(f.iters ?? f.resolved.derived.totalIters, f.resolved.derived.totalIters);
   const bar = createProgressBar({ total, label: "train", unit: "it" });
   let finalEval: Record<string, number> | undefined;
@@ -87,7 +98,11 @@ export async function trainWithReports(f: TrainRunFlags): Promise<TrainRunOutcom
   bar.finish();
   const files: Record<string, string> = {};
   if (result.history.length > 0 || result.resumedFrom > 0) {
-    const exported = exportTeacher(join(f.outputDir, "export"), teacherBackbone(result.state), c.arch.backbone);
+    const exported = exportTeacher(
+      join(f.outputDir, "export"),
+      teacherBackbone(result.state),
+      c.arch.backbone,
+    );
     files.teacher_official = exported.official;
     files.teacher_hf = exported.hfDir;
     files.loss_curve = join(f.outputDir, "loss_curve.png");
@@ -98,30 +113,65 @@ export async function trainWithReports(f: TrainRunFlags): Promise<TrainRunOutcom
 
 function fmtLosses(s: StepReport): string {
   const l = s.losses;
-  const parts = [`loss ${l.total!.toFixed(3)}`, `dino ${(l.dino_local_crops_loss! + l.dino_global_crops_loss!).toFixed(3)}`, `ibot ${l.ibot_loss!.toFixed(3)}`, `koleo ${l.koleo_loss!.toFixed(3)}`];
-  if (s.eval) parts.push(...Object.entries(s.eval).map(([k, v]) => `${k} ${(100 * v).toFixed(1)}%`));
+  const parts = [
+    `loss ${l.total!.toFixed(3)}`,
+    `dino ${(l.dino_local_crops_loss! + l.dino_global_crops_loss!).toFixed(3)}`,
+    `ibot ${l.ibot_loss!.toFixed(3)}`,
+    `koleo ${l.koleo_loss!.toFixed(3)}`,
+  ];
+  if (s.eval)
+    parts.push(...Object.entries(s.eval).map(([k, v]) => `${k} ${(100 * v).toFixed(1)}%`));
   return parts.join(" ");
 }
 
 /** The loss terms of metrics.jsonl over iterations (the whole run, resumed parts included). */
 function drawLossCurve(metricsPath: string, out: string): void {
-  const rows = readFileSync(metricsPath, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, number>);
-  const names = ["total", "dino_local_crops_loss", "dino_global_crops_loss", "ibot_loss", "koleo_loss"];
-  lossCurvePng(names.map((n) => ({ name: n, values: rows.map((r) => r[n] ?? Number.NaN) })), out, { width: 800, height: 450, title: "DINOv2 training losses", xLabel: "iteration" });
+  const rows = readFileSync(metricsPath, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Record<string, number>);
+  const names = [
+    "total",
+    "dino_local_crops_loss",
+    "dino_global_crops_loss",
+    "ibot_loss",
+    "koleo_loss",
+  ];
+  lossCurvePng(
+    names.map((n) => ({ name: n, values: rows.map((r) => r[n] ?? Number.NaN) })),
+    out,
+    { width: 800, height: 450, title: "DINOv2 training losses", xLabel: "iteration" },
+  );
 }
 
 /** Input images next to the PCA of their patch features (first 3 components as RGB). */
-export async function pcaPicture(runtime: Runtime, options: VitOptions, weights: ReadonlyMap<string, HostTensor>, images: LabeledImages, count: number, out: string): Promise<void> {
+export async function pcaPicture(
+  runtime: Runtime,
+  options: VitOptions,
+  weights: ReadonlyMap<string, HostTensor>,
+  images: LabeledImages,
+  count: number,
+  out: string,
+): Promise<void> {
   const n = Math.min(count, images.count);
   const per = 3 * images.side * images.side;
-  const f = await extractFeatures(runtime, { model: new DinoVisionTransformer(options), weights, options }, [images.images.subarray(0, n * per)], { batchSize: n, imageSize: images.side, withPatches: true });
+  const f = await extractFeatures(
+    runtime,
+    { model: new DinoVisionTransformer(options), weights, options },
+    [images.images.subarray(0, n * per)],
+    { batchSize: n, imageSize: images.side, withPatches: true },
+  );
   const grid = images.side / options.patchSize;
   const cell = Math.max(1, Math.floor(112 / grid));
   const rows = [];
   for (let i = 0; i < n; i++) {
     const tokens = f.patches!.subarray(i * f.numPatches * f.dim, (i + 1) * f.numPatches * f.dim);
     const pca = pcaPatchPicture(tokens, grid, grid, { cellPx: cell });
-    const img = imageFromChw(images.images.subarray(i * per, (i + 1) * per), images.side, images.side);
+    const img = imageFromChw(
+      images.images.subarray(i * per, (i + 1) * per),
+      images.side,
+      images.side,
+    );
     rows.push([upscaleNearest(img, Math.max(1, Math.round(pca.width / img.width))), pca]);
   }
   const pic = imageGrid(rows, { gapPx: 4 });

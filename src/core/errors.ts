@@ -51,5 +51,6 @@ export class InternalError extends Error {
 }
 
 export function assert(cond: unknown, msg: string): asserts cond {
-  if (!cond) throw new InternalError(`internal invariant failed: ${msg} (this is a bug in dinov2-ts)`);
+  if (!cond)
+    throw new InternalError(`internal invariant failed: ${msg} (this is a bug in dinov2-ts)`);
 }

@@ -7,10 +7,15 @@ import { add, input, mul, stopGradient, sum } from "./ops/index.js";
 import { printGraph } from "./print.js";
 import { withScope } from "./tensor.js";
 
-async function evaluate(outputs: Record<string, ReturnType<typeof input>>, feeds: Record<string, number[]>) {
+async function evaluate(
+  outputs: Record<string, ReturnType<typeof input>>,
+  feeds: Record<string, number[]>,
+) {
   const rt = await testRuntime();
   const exe = await rt.compile(outputs);
-  const hf = Object.fromEntries([...exe.inputs].map(([n, t]) => [n, hostTensor(t.dtype, t.shape, feeds[n]!)]));
+  const hf = Object.fromEntries(
+    [...exe.inputs].map(([n, t]) => [n, hostTensor(t.dtype, t.shape, feeds[n]!)]),
+  );
   const out = await exe.run(hf);
   return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, toNumbers(v)]));
 }
@@ -64,7 +69,9 @@ describe("errors at build time", () => {
   it("names the op, the shapes and the module path", () => {
     const x = input("x", [2, 3]);
     const w = input("w", [4, 5]);
-    expect(() => withScope("student.backbone.blocks.0.attn", () => add(x, w))).toThrowErrorMatchingInlineSnapshot(`
+    expect(() =>
+      withScope("student.backbone.blocks.0.attn", () => add(x, w)),
+    ).toThrowErrorMatchingInlineSnapshot(`
       [ShapeError: add: shapes do not broadcast; got [2, 3] and [4, 5]
         at student.backbone.blocks.0.attn]
     `);

@@ -2,7 +2,7 @@
 // Op-agnostic: every rule comes from the op's own definition.
 import { assert, ShapeError } from "./errors.js";
 import { add, expand, reshape, scalar, sum as sumAxes, zeros } from "./ops/index.js";
-import { fmtShape, shapesEqual, type Shape } from "./shape.js";
+import { fmtShape, type Shape, shapesEqual } from "./shape.js";
 import type { Tensor } from "./tensor.js";
 import { withScope } from "./tensor.js";
 
@@ -71,7 +71,10 @@ export function grad(loss: Tensor, wrt: readonly Tensor[], seed?: Tensor): Tenso
       let g = ins[k];
       if (!g || !needed.has(x)) return;
       if (node.op.broadcasts) g = sumToShape(g, x.shape);
-      assert(shapesEqual(g.shape, x.shape), `${node.op.name} gradient ${fmtShape(g.shape)} for input ${fmtShape(x.shape)}`);
+      assert(
+        shapesEqual(g.shape, x.shape),
+        `${node.op.name} gradient ${fmtShape(g.shape)} for input ${fmtShape(x.shape)}`,
+      );
       const prev = grads.get(x);
       grads.set(x, prev ? add(prev, g) : g);
     });

@@ -86,7 +86,11 @@ function withContext(e: unknown, inputs: readonly Tensor[]): unknown {
   const types = inputs.map(fmtType);
   if (e instanceof ShapeError && e.scope === "") {
     const what = e.message.split("\n")[0]!.slice(e.op.length + 2);
-    return new ShapeError(e.op, what, { inputs: types, scope, ...(e.hint ? { hint: e.hint } : {}) });
+    return new ShapeError(e.op, what, {
+      inputs: types,
+      scope,
+      ...(e.hint ? { hint: e.hint } : {}),
+    });
   }
   if (e instanceof DTypeError && e.scope === "") {
     return new DTypeError(e.op, e.message.slice(e.op.length + 2), { scope });
@@ -102,9 +106,13 @@ export const sameDtype =
     const d = ins[0]!.dtype;
     for (const t of ins) {
       if (t.dtype !== d) {
-        throw new DTypeError(op, `inputs have different dtypes; got ${ins.map(fmtType).join(", ")}`, {
-          hint: "cast one input so that both have the same dtype",
-        });
+        throw new DTypeError(
+          op,
+          `inputs have different dtypes; got ${ins.map(fmtType).join(", ")}`,
+          {
+            hint: "cast one input so that both have the same dtype",
+          },
+        );
       }
     }
     return d;

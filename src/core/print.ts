@@ -24,7 +24,9 @@ export function printGraph(outputs: Readonly<Record<string, Tensor>>): string {
 }
 
 function fmtAttrs(t: Tensor): string {
-  const entries = Object.entries(t.attrs).filter(([k]) => k !== "value" && k !== "shape" && k !== "dtype");
+  const entries = Object.entries(t.attrs).filter(
+    ([k]) => k !== "value" && k !== "shape" && k !== "dtype",
+  );
   if (t.op.name === "constant") return "";
   if (entries.length === 0) return "";
   const body = entries.map(([k, v]) => `${k}=${Array.isArray(v) ? `[${v.join(",")}]` : String(v)}`);

@@ -3,9 +3,12 @@
 // in dinov2/loss/dino_clstoken_loss.py and ibot_patch_loss.py.
 import {
   add,
+  cast,
   div,
   exp,
+  greater,
   max,
+  maximum,
   mul,
   reshape,
   softmax,
@@ -14,13 +17,14 @@ import {
   sum,
   type Tensor,
   where,
-  maximum,
-  cast,
-  greater,
 } from "../core/index.js";
 
 /** softmax((t - center) / temp) over prototypes; t [R, K], center broadcastable to it. */
-export function softmaxCenter(teacherLogits: Tensor, center: Tensor, temp: Tensor | number): Tensor {
+export function softmaxCenter(
+  teacherLogits: Tensor,
+  center: Tensor,
+  temp: Tensor | number,
+): Tensor {
   return softmax(div(sub(teacherLogits, center), temp), -1);
 }
 
@@ -42,7 +46,11 @@ export interface SinkhornOptions {
  * Subtracting the maximum before exp changes nothing (the first step divides by the total) and
  * avoids float32 overflow.
  */
-export function sinkhornKnopp(teacherLogits: Tensor, temp: Tensor | number, o: SinkhornOptions = {}): Tensor {
+export function sinkhornKnopp(
+  teacherLogits: Tensor,
+  temp: Tensor | number,
+  o: SinkhornOptions = {},
+): Tensor {
   const [r, k] = teacherLogits.shape as [number, number];
   const t = stopGradient(teacherLogits);
   const validCol = o.valid ? reshape(o.valid, [r, 1]) : undefined;

@@ -1,5 +1,24 @@
 // KoLeo regulariser (Kozachenko-Leonenko entropy estimator). Port of dinov2/loss/koleo_loss.py.
-import { add, argmax, constant, gather, hostTensor, l2Normalize, log, matmul, mean, mT, mul, neg, sqrt, stopGradient, sub, sum, type Tensor, where } from "../core/index.js";
+import {
+  add,
+  argmax,
+  constant,
+  gather,
+  hostTensor,
+  l2Normalize,
+  log,
+  matmul,
+  mean,
+  mT,
+  mul,
+  neg,
+  sqrt,
+  stopGradient,
+  sub,
+  sum,
+  type Tensor,
+  where,
+} from "../core/index.js";
 
 const EPS = 1e-8;
 
@@ -7,7 +26,11 @@ const EPS = 1e-8;
 export function koleoLoss(x: Tensor): Tensor {
   const [n] = x.shape as [number];
   const z = l2Normalize(x, -1, EPS);
-  const eye = hostTensor("bool", [n, n], Uint8Array.from({ length: n * n }, (_, i) => (i % (n + 1) === 0 ? 1 : 0)));
+  const eye = hostTensor(
+    "bool",
+    [n, n],
+    Uint8Array.from({ length: n * n }, (_, i) => (i % (n + 1) === 0 ? 1 : 0)),
+  );
   const dots = where(constant(eye), -1, stopGradient(matmul(z, mT(z)))); // diagonal set to -1
   const nn = argmax(dots, 1); // [n], no gradient
   const diff = add(sub(z, gather(z, nn, 0)), EPS); // PairwiseDistance adds eps to the difference

@@ -40,5 +40,7 @@ export function loadBackbone(path: string, overrides: Partial<VitOptions> = {}):
 }
 
 function definedOnly(o: CheckpointOptions): Partial<VitOptions> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<VitOptions>;
+  return Object.fromEntries(
+    Object.entries(o).filter(([, v]) => v !== undefined),
+  ) as Partial<VitOptions>;
 }

@@ -5,17 +5,28 @@ import { describe, expect, it } from "vitest";
 import { testRuntime } from "../../test/helpers/op-check.js";
 import { type HostTensor, hostTensor, input, type Tensor, toNumbers } from "../core/index.js";
 import { bindConstants } from "../nn/module.js";
-import { sampleDropRows, dropPlan } from "../train/drop-path.js";
+import { dropPlan, sampleDropRows } from "../train/drop-path.js";
 import { createBackbone } from "./backbone.js";
 import { VIT_DEFAULTS, type VitOptions } from "./presets.js";
 import { DinoVisionTransformer } from "./vision-transformer.js";
 
-const OPTS: VitOptions = { ...VIT_DEFAULTS, imgSize: 56, embedDim: 48, depth: 2, numHeads: 3, layerscale: 0.5 };
+const OPTS: VitOptions = {
+  ...VIT_DEFAULTS,
+  imgSize: 56,
+  embedDim: 48,
+  depth: 2,
+  numHeads: 3,
+  layerscale: 0.5,
+};
 
 function images(shape: number[], seed: number): HostTensor {
   let s = seed;
   const n = shape.reduce((a, b) => a * b, 1);
-  return hostTensor("float32", shape, Float32Array.from({ length: n }, () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1));
+  const next = () => {
+    s = (s * 16807) % 2147483647;
+    return (s / 2147483647) * 2 - 1;
+  };
+  return hostTensor("float32", shape, Float32Array.from({ length: n }, next));
 }
 
 async function run(outputs: Record<string, Tensor>, feeds: Record<string, HostTensor>) {
@@ -38,12 +49,18 @@ describe("efficient implementation", () => {
   it("sequence packing: crop groups packed together equal separate forward passes", async () => {
     const packed = new DinoVisionTransformer(OPTS);
     bindConstants(packed, weights);
-    const [pg, pl] = packed.forwardFeaturesList([{ images: input("g", g.shape) }, { images: input("l", l.shape) }]);
+    const [pg, pl] = packed.forwardFeaturesList([
+      { images: input("g", g.shape) },
+      { images: input("l", l.shape) },
+    ]);
     const sep = new DinoVisionTransformer(OPTS);
     bindConstants(sep, weights);
     const sg = sep.forwardFeatures(input("g", g.shape));
     const sl = sep.forwardFeatures(input("l", l.shape));
-    const r = await run({ pg: pg!.prenorm, pl: pl!.prenorm, sg: sg.prenorm, sl: sl.prenorm }, { g, l });
+    const r = await run(
+      { pg: pg!.prenorm, pl: pl!.prenorm, sg: sg.prenorm, sl: sl.prenorm },
+      { g, l },
+    );
     expect(maxDiff(r.pg!, r.sg!)).toBeLessThan(1e-5);
     expect(maxDiff(r.pl!, r.sl!)).toBeLessThan(1e-5);
   });
@@ -58,7 +75,14 @@ describe("efficient implementation", () => {
     // Reference: sample s's blocks with LayerScale doubled (B/subset = 2), the other untouched.
     const doubled = new Map(w1);
     for (const k of ["blocks.0.ls1.gamma", "blocks.0.ls2.gamma"]) {
-      doubled.set(k, hostTensor("float32", [48], toNumbers(w1.get(k)!).map((v) => 2 * v)));
+      doubled.set(
+        k,
+        hostTensor(
+          "float32",
+          [48],
+          toNumbers(w1.get(k)!).map((v) => 2 * v),
+        ),
+      );
     }
     const ref = new DinoVisionTransformer({ ...OPTS, depth: 1 });
     bindConstants(ref, doubled);
@@ -66,12 +90,19 @@ describe("efficient implementation", () => {
     const noBlocks = new DinoVisionTransformer({ ...OPTS, depth: 0 });
     bindConstants(noBlocks, w1);
     const tokens = noBlocks.forwardFeatures(input("g", g.shape));
-    const rows = hostTensor("int64", [17], BigInt64Array.from({ length: 17 }, (_, t) => BigInt(17 + t))); // sample 1
-    const r = await run({ got: f!.prenorm, kept: full.prenorm, dropped: tokens.prenorm }, {
-      g,
-      "drop.blocks.0.attn": rows,
-      "drop.blocks.0.ffn": rows,
-    });
+    const rows = hostTensor(
+      "int64",
+      [17],
+      BigInt64Array.from({ length: 17 }, (_, t) => BigInt(17 + t)),
+    ); // sample 1
+    const r = await run(
+      { got: f!.prenorm, kept: full.prenorm, dropped: tokens.prenorm },
+      {
+        g,
+        "drop.blocks.0.attn": rows,
+        "drop.blocks.0.ffn": rows,
+      },
+    );
     const got = toNumbers(r.got!);
     const kept = toNumbers(r.kept!);
     const dropped = toNumbers(r.dropped!);
@@ -83,9 +114,18 @@ describe("efficient implementation", () => {
   });
 
   it("drop rows are whole samples drawn per group", () => {
-    const plan = dropPlan([{ batch: 4, tokens: 3 }, { batch: 8, tokens: 2 }], [0.3]);
+    const plan = dropPlan(
+      [
+        { batch: 4, tokens: 3 },
+        { batch: 8, tokens: 2 },
+      ],
+      [0.3],
+    );
     let k = 0;
-    const rows = Array.from(sampleDropRows(plan.inputs[0]!, () => [0.9, 0.1, 0.5, 0.7, 0.3][k++ % 5]!), Number);
+    const rows = Array.from(
+      sampleDropRows(plan.inputs[0]!, () => [0.9, 0.1, 0.5, 0.7, 0.3][k++ % 5]!),
+      Number,
+    );
     expect(rows.length).toBe(2 * 3 + 5 * 2); // int(4 * 0.7) = 2 and int(8 * 0.7) = 5 samples
     const samples = new Set(rows.slice(0, 6).map((r) => Math.floor(r / 3)));
     expect(samples.size).toBe(2);

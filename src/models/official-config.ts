@@ -20,12 +20,22 @@ export interface OfficialVitConfig {
   readonly ffn_bias?: boolean;
 }
 
-const FFN: Readonly<Record<string, VitOptions["ffnLayer"]>> = { mlp: "mlp", swiglu: "swiglu", swiglufused: "swiglu" };
+const FFN: Readonly<Record<string, VitOptions["ffnLayer"]>> = {
+  mlp: "mlp",
+  swiglu: "swiglu",
+  swiglufused: "swiglu",
+};
 
-export function vitOptionsFromOfficial(c: OfficialVitConfig, overrides: Partial<VitOptions> = {}): VitOptions {
+export function vitOptionsFromOfficial(
+  c: OfficialVitConfig,
+  overrides: Partial<VitOptions> = {},
+): VitOptions {
   const ffn = FFN[c.ffn_layer ?? "mlp"];
   if (!ffn) {
-    throw new ShapeError("vitOptionsFromOfficial", `unknown ffn_layer "${c.ffn_layer}"; expected one of ${Object.keys(FFN).join(", ")}`);
+    throw new ShapeError(
+      "vitOptionsFromOfficial",
+      `unknown ffn_layer "${c.ffn_layer}"; expected one of ${Object.keys(FFN).join(", ")}`,
+    );
   }
   const d = VIT_DEFAULTS;
   return {

@@ -1,6 +1,18 @@
 // DinoVisionTransformer. Port of dinov2/models/vision_transformer.py: tokens, blocks, norm,
 // forward_features (also over a list of crop groups, packed), get_intermediate_layers.
-import { concat, expand, reshape, slice, type Tensor, transpose, where, withScope, add, cast, ShapeError } from "../core/index.js";
+import {
+  add,
+  cast,
+  concat,
+  expand,
+  reshape,
+  ShapeError,
+  slice,
+  type Tensor,
+  transpose,
+  where,
+  withScope,
+} from "../core/index.js";
 import { Block, type BlockDrop } from "../nn/block.js";
 import { normal, truncNormal, zeros } from "../nn/init.js";
 import { LayerNorm } from "../nn/layers.js";
@@ -52,21 +64,28 @@ export class DinoVisionTransformer extends Module {
     const grid = Math.floor(o.imgSize / o.patchSize);
     this.clsToken = new Param([1, 1, o.embedDim], normal(1e-6));
     this.posEmbed = new Param([1, grid * grid + 1, o.embedDim], truncNormal(0.02));
-    this.registerTokens = o.numRegisterTokens > 0 ? new Param([1, o.numRegisterTokens, o.embedDim], normal(1e-6)) : undefined;
+    this.registerTokens =
+      o.numRegisterTokens > 0
+        ? new Param([1, o.numRegisterTokens, o.embedDim], normal(1e-6))
+        : undefined;
     this.maskToken = new Param([1, o.embedDim], zeros);
     this.patchEmbed = new PatchEmbed(o.patchSize, o.inChans, o.embedDim);
-    this.blocks = Array.from({ length: o.depth }, () => new Block({
-      dim: o.embedDim,
-      numHeads: o.numHeads,
-      mlpRatio: o.mlpRatio,
-      ffnLayer: o.ffnLayer,
-      layerscale: o.layerscale,
-      qkvBias: o.qkvBias,
-      projBias: o.projBias,
-      ffnBias: o.ffnBias,
-      eps: o.layerNormEps,
-      ...(o.queryChunk ? { queryChunk: o.queryChunk } : {}),
-    }));
+    this.blocks = Array.from(
+      { length: o.depth },
+      () =>
+        new Block({
+          dim: o.embedDim,
+          numHeads: o.numHeads,
+          mlpRatio: o.mlpRatio,
+          ffnLayer: o.ffnLayer,
+          layerscale: o.layerscale,
+          qkvBias: o.qkvBias,
+          projBias: o.projBias,
+          ffnBias: o.ffnBias,
+          eps: o.layerNormEps,
+          ...(o.queryChunk ? { queryChunk: o.queryChunk } : {}),
+        }),
+    );
     this.norm = new LayerNorm(o.embedDim, o.layerNormEps);
   }
 
@@ -108,12 +127,19 @@ export class DinoVisionTransformer extends Module {
     this.blocks.forEach((blk, i) => {
       h = withScope(`blocks.${i}`, () => blk.forward(h, groups));
       if (!take.includes(i)) return;
-      const t = reshape(opts.norm === false ? h : withScope("norm", () => this.norm.forward(h)), [g.batch, g.tokens, this.options.embedDim]);
+      const t = reshape(opts.norm === false ? h : withScope("norm", () => this.norm.forward(h)), [
+        g.batch,
+        g.tokens,
+        this.options.embedDim,
+      ]);
       let patches = slice(t, 1, 1 + this.options.numRegisterTokens);
       if (opts.reshape) {
         const [, , sh, sw] = images.shape as [number, number, number, number];
         const p = this.options.patchSize;
-        patches = transpose(reshape(patches, [g.batch, sh / p, sw / p, this.options.embedDim]), [0, 3, 1, 2]);
+        patches = transpose(
+          reshape(patches, [g.batch, sh / p, sw / p, this.options.embedDim]),
+          [0, 3, 1, 2],
+        );
       }
       outs.push({ patches, cls: reshape(slice(t, 1, 0, 1), [g.batch, this.options.embedDim]) });
     });
@@ -127,7 +153,10 @@ export class DinoVisionTransformer extends Module {
     const rows = crops.map(({ images, masks }) => {
       const [b, c, sh, sw] = images.shape as [number, number, number, number];
       if (c !== o.inChans) {
-        throw new ShapeError("DinoVisionTransformer", `expected ${o.inChans} image channels; got ${c} in [${images.shape}]`);
+        throw new ShapeError(
+          "DinoVisionTransformer",
+          `expected ${o.inChans} image channels; got ${c} in [${images.shape}]`,
+        );
       }
       let x = withScope("patch_embed", () => this.patchEmbed.forward(images)); // [B, P, D]
       if (masks) {

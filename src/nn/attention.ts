@@ -1,6 +1,16 @@
 // Multi-head self-attention over packed token groups. Port of dinov2/layers/attention.py
 // (MemEffAttention: one qkv projection for all groups, attention within each group).
-import { concat, matmul, mul, reshape, slice, softmax, type Tensor, transpose, withScope } from "../core/index.js";
+import {
+  concat,
+  matmul,
+  mul,
+  reshape,
+  slice,
+  softmax,
+  type Tensor,
+  transpose,
+  withScope,
+} from "../core/index.js";
 import { Linear } from "./layers.js";
 import { Module } from "./module.js";
 import { groupRows, type TokenGroup } from "./tokens.js";

@@ -65,16 +65,29 @@ export class Block extends Module {
     this.ls1 = o.layerscale === null ? undefined : new LayerScale(o.dim, o.layerscale);
     this.norm2 = new LayerNorm(o.dim, o.eps);
     const hidden = Math.floor(o.dim * o.mlpRatio);
-    this.mlp = o.ffnLayer === "swiglu" ? new SwiGluFfn(o.dim, hidden, o.ffnBias) : new Mlp(o.dim, hidden, o.ffnBias);
+    this.mlp =
+      o.ffnLayer === "swiglu"
+        ? new SwiGluFfn(o.dim, hidden, o.ffnBias)
+        : new Mlp(o.dim, hidden, o.ffnBias);
     this.ls2 = o.layerscale === null ? undefined : new LayerScale(o.dim, o.layerscale);
   }
 
   /** x: packed [T, D] rows of `groups`. */
   forward(x: Tensor, groups: readonly TokenGroup[], drop: BlockDrop = {}): Tensor {
     const attnBranch = (h: Tensor, g: readonly TokenGroup[]) =>
-      withScope("attn", () => scaled(this.ls1, this.attn.forward(withScope("norm1", () => this.norm1.forward(h)), g)));
+      withScope("attn", () =>
+        scaled(
+          this.ls1,
+          this.attn.forward(
+            withScope("norm1", () => this.norm1.forward(h)),
+            g,
+          ),
+        ),
+      );
     const ffnBranch = (h: Tensor) =>
-      withScope("mlp", () => scaled(this.ls2, this.mlp.forward(withScope("norm2", () => this.norm2.forward(h)))));
+      withScope("mlp", () =>
+        scaled(this.ls2, this.mlp.forward(withScope("norm2", () => this.norm2.forward(h)))),
+      );
     const x1 = residual(x, groups, drop.attn, attnBranch);
     return residual(x1, groups, drop.ffn, (h) => ffnBranch(h));
   }

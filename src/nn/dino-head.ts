@@ -1,6 +1,17 @@
 // The DINO/iBOT projection head: MLP, L2 normalisation, weight-normalised last layer whose
 // weight_g is trained. Port of dinov2/layers/dino_head.py.
-import { div, gelu, l2Normalize, matmul, mT, mul, sqrt, sum, type Tensor, withScope } from "../core/index.js";
+import {
+  div,
+  gelu,
+  l2Normalize,
+  matmul,
+  mT,
+  mul,
+  sqrt,
+  sum,
+  type Tensor,
+  withScope,
+} from "../core/index.js";
 import { constantInit, kaimingUniform } from "./init.js";
 import { Linear } from "./layers.js";
 import { Module, Param } from "./module.js";
@@ -22,7 +33,10 @@ export class DinoHead extends Module {
   constructor(o: DinoHeadOptions) {
     super();
     const bias = o.mlpBias ?? true;
-    const dims = o.nlayers === 1 ? [o.inDim, o.bottleneckDim] : [o.inDim, ...Array<number>(o.nlayers - 1).fill(o.hiddenDim), o.bottleneckDim];
+    const dims =
+      o.nlayers === 1
+        ? [o.inDim, o.bottleneckDim]
+        : [o.inDim, ...Array<number>(o.nlayers - 1).fill(o.hiddenDim), o.bottleneckDim];
     this.mlp = [];
     for (let i = 0; i + 1 < dims.length; i++) {
       if (i > 0) this.mlp.push(null);

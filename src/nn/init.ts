@@ -3,25 +3,42 @@ import { type HostTensor, hostTensor, numel, type Shape } from "../core/index.js
 
 export type Init = (shape: Shape, rng: InitRng) => HostTensor<"float32">;
 
-/** A small seeded normal generator (xorshift128+ and Box-Muller) for initialisation only. */
+/**
+ * A small seeded generator for initialisation only: xoshiro128** on 32-bit integers (Math.imul;
+ * BigInt arithmetic made ViT-B initialisation take tens of seconds) and Box-Muller normals.
+ */
 export class InitRng {
-  private s0: bigint;
-  private s1: bigint;
+  private readonly s = new Uint32Array(4);
   private spare: number | undefined;
 
   constructor(seed: number) {
-    this.s0 = BigInt.asUintN(64, BigInt(seed) * 0x9e3779b97f4a7c15n + 1n);
-    this.s1 = BigInt.asUintN(64, this.s0 * 0xbf58476d1ce4e5b9n + 7n);
-    for (let i = 0; i < 8; i++) this.uniform();
+    let z = (seed >>> 0) ^ 0x9e3779b9;
+    for (let i = 0; i < 4; i++) {
+      // splitmix32 seeds the state
+      z = (z + 0x9e3779b9) >>> 0;
+      let t = z;
+      t = Math.imul(t ^ (t >>> 16), 0x85ebca6b);
+      t = Math.imul(t ^ (t >>> 13), 0xc2b2ae35);
+      this.s[i] = (t ^ (t >>> 16)) >>> 0;
+    }
   }
 
+  private next(): number {
+    const s = this.s;
+    const r = Math.imul(rotl(Math.imul(s[1]!, 5), 7), 9) >>> 0;
+    const t = s[1]! << 9;
+    s[2]! ^= s[0]!;
+    s[3]! ^= s[1]!;
+    s[1]! ^= s[2]!;
+    s[0]! ^= s[3]!;
+    s[2]! ^= t;
+    s[3] = rotl(s[3]!, 11);
+    return r;
+  }
+
+  /** Uniform in [0, 1) with 53 random bits. */
   uniform(): number {
-    let x = this.s0;
-    const y = this.s1;
-    this.s0 = y;
-    x ^= BigInt.asUintN(64, x << 23n);
-    this.s1 = x ^ y ^ (x >> 17n) ^ (y >> 26n);
-    return Number(BigInt.asUintN(64, this.s1 + y) >> 11n) / 2 ** 53;
+    return ((this.next() >>> 5) * 67108864 + (this.next() >>> 6)) / 9007199254740992;
   }
 
   normal(): number {
@@ -38,15 +55,25 @@ export class InitRng {
   }
 }
 
+function rotl(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
+}
+
 export const zeros: Init = (shape) => hostTensor("float32", shape);
 
 export const constantInit =
   (value: number): Init =>
-  (shape) => hostTensor("float32", shape, new Float32Array(numel(shape)).fill(value));
+  (shape) =>
+    hostTensor("float32", shape, new Float32Array(numel(shape)).fill(value));
 
 export const normal =
   (std: number): Init =>
-  (shape, rng) => hostTensor("float32", shape, Float32Array.from({ length: numel(shape) }, () => rng.normal() * std));
+  (shape, rng) =>
+    hostTensor(
+      "float32",
+      shape,
+      Float32Array.from({ length: numel(shape) }, () => rng.normal() * std),
+    );
 
 /** Normal(0, std) truncated to [-2, 2] (absolute, as timm's trunc_normal_ defaults). */
 export const truncNormal =
@@ -68,5 +95,9 @@ export const kaimingUniform =
   (fanIn: number): Init =>
   (shape, rng) => {
     const b = 1 / Math.sqrt(fanIn);
-    return hostTensor("float32", shape, Float32Array.from({ length: numel(shape) }, () => (rng.uniform() * 2 - 1) * b));
+    return hostTensor(
+      "float32",
+      shape,
+      Float32Array.from({ length: numel(shape) }, () => (rng.uniform() * 2 - 1) * b),
+    );
   };

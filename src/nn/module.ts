@@ -1,6 +1,14 @@
 // Module and Param: parameters are discovered from a module's own fields (like a state_dict),
 // named by their path in snake_case, and bound to graph tensors per graph that is built.
-import { type DType, type HostTensor, InternalError, type Shape, type Tensor, constant, input } from "../core/index.js";
+import {
+  constant,
+  type DType,
+  type HostTensor,
+  InternalError,
+  input,
+  type Shape,
+  type Tensor,
+} from "../core/index.js";
 import type { Init } from "./init.js";
 
 /** A learnable tensor: its shape and initialiser; bound to a graph tensor while a graph is built. */
@@ -16,7 +24,9 @@ export class Param {
   /** The graph tensor this parameter is bound to. */
   get t(): Tensor {
     if (!this.bound) {
-      throw new InternalError("parameter used before bindParams()/bindWeights() bound it to a graph");
+      throw new InternalError(
+        "parameter used before bindParams()/bindWeights() bound it to a graph",
+      );
     }
     return this.bound;
   }
@@ -47,7 +57,9 @@ export function namedParams(module: Module, prefix = ""): [string, Param][] {
 function collect(value: unknown, key: string, out: [string, Param][]): void {
   if (value instanceof Param) out.push([key, value]);
   else if (value instanceof Module) out.push(...namedParams(value, `${key}.`));
-  else if (Array.isArray(value)) value.forEach((v, i) => collect(v, `${key}.${i}`, out));
+  else if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) collect(v, `${key}.${i}`, out);
+  }
 }
 
 /** Binds every parameter to a graph input named `prefix + key`; returns them by key. */
@@ -65,7 +77,8 @@ export function bindInputs(module: Module, prefix = ""): Map<string, Tensor> {
 export function bindConstants(module: Module, weights: ReadonlyMap<string, HostTensor>): void {
   for (const [key, p] of namedParams(module)) {
     const w = weights.get(key);
-    if (!w) throw new InternalError(`no weights for ${key}; validate the state dict before binding`);
+    if (!w)
+      throw new InternalError(`no weights for ${key}; validate the state dict before binding`);
     p.bind(constant(w));
   }
 }

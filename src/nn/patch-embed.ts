@@ -21,15 +21,23 @@ export class PatchEmbed extends Module {
     const [b, c, h, w] = x.shape as [number, number, number, number];
     const p = this.patchSize;
     if (h % p !== 0 || w % p !== 0) {
-      const near = (s: number) => `${Math.max(p, Math.floor(s / p) * p)} or ${Math.ceil(s / p) * p}`;
-      throw new ShapeError("patchEmbed", `image size ${h}x${w} is not a multiple of the patch size ${p}`, {
-        hint: `use a height of ${near(h)} and a width of ${near(w)}`,
-      });
+      const near = (s: number) =>
+        `${Math.max(p, Math.floor(s / p) * p)} or ${Math.ceil(s / p) * p}`;
+      throw new ShapeError(
+        "patchEmbed",
+        `image size ${h}x${w} is not a multiple of the patch size ${p}`,
+        {
+          hint: `use a height of ${near(h)} and a width of ${near(w)}`,
+        },
+      );
     }
     const gh = h / p;
     const gw = w / p;
     // [B, C, gh, p, gw, p] -> [B, gh, gw, C, p, p] -> [B*gh*gw, C*p*p]
-    const cols = reshape(transpose(reshape(x, [b, c, gh, p, gw, p]), [0, 2, 4, 1, 3, 5]), [b * gh * gw, c * p * p]);
+    const cols = reshape(transpose(reshape(x, [b, c, gh, p, gw, p]), [0, 2, 4, 1, 3, 5]), [
+      b * gh * gw,
+      c * p * p,
+    ]);
     const wFlat = reshape(this.proj.weight.t, [this.embedDim, c * p * p]);
     const y = add(matmul(cols, mT(wFlat)), this.proj.bias.t); // [B*P, D]
     return reshape(y, [b, gh * gw, this.embedDim]);

@@ -15,7 +15,9 @@ export function groupRows(g: TokenGroup): number {
 /** [T, C] -> one [B_i, N_i, C] tensor per group. */
 export function unpack(x: Tensor, groups: readonly TokenGroup[]): Tensor[] {
   const c = x.shape[1]!;
-  return split(x, 0, groups.map(groupRows)).map((part, i) => reshape(part, [groups[i]!.batch, groups[i]!.tokens, c]));
+  return split(x, 0, groups.map(groupRows)).map((part, i) =>
+    reshape(part, [groups[i]!.batch, groups[i]!.tokens, c]),
+  );
 }
 
 /** One [B_i, N_i, C] tensor per group -> [T, C]. */

@@ -73,7 +73,11 @@ export class OnnxBuilder implements OnnxEmitter {
 
   constTensor(value: HostTensor): string {
     if (value.data.length <= 16) {
-      return this.small(value.dtype, value.shape, Array.from(value.data as ArrayLike<number | bigint>, Number));
+      return this.small(
+        value.dtype,
+        value.shape,
+        Array.from(value.data as ArrayLike<number | bigint>, Number),
+      );
     }
     const name = this.fresh("const");
     this.initializers.push({ name, value });
@@ -94,7 +98,14 @@ export class OnnxBuilder implements OnnxEmitter {
       this.producer.set(to, rec); // called right after `from` was made: nothing consumes it yet
       return;
     }
-    const id: NodeRecord = { opType: "Identity", inputs: [from], outputs: [to], name: `${to}/Identity`, attrs: {}, domain: "" };
+    const id: NodeRecord = {
+      opType: "Identity",
+      inputs: [from],
+      outputs: [to],
+      name: `${to}/Identity`,
+      attrs: {},
+      domain: "",
+    };
     this.nodes.push(id);
     this.producer.set(to, id);
   }

@@ -3,13 +3,19 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadOrt } from "../runtime/index.js";
 import { add, constant, hostTensor, input, matmul, mul, withScope } from "../core/index.js";
+import { loadOrt } from "../runtime/index.js";
 import { lowerToOnnx } from "./lower.js";
 
 function build() {
   const x = input("x", [2, 3]);
-  const w = constant(hostTensor("float32", [3, 4], Array.from({ length: 12 }, (_, i) => i / 10)));
+  const w = constant(
+    hostTensor(
+      "float32",
+      [3, 4],
+      Array.from({ length: 12 }, (_, i) => i / 10),
+    ),
+  );
   const y = withScope("blocks.0.mlp.fc1", () => add(matmul(x, w), 1));
   return { y, z: mul(y, 2), x };
 }
@@ -45,14 +51,28 @@ describe("lowerToOnnx", () => {
 
   it("writes large constants to external data that onnxruntime loads", async () => {
     const x = input("x", [1, 512]);
-    const w = constant(hostTensor("float32", [512, 2], Float32Array.from({ length: 1024 }, (_, i) => (i % 2 ? 1 : 0))));
-    const m = lowerToOnnx({ y: matmul(x, w) }, { externalDataFile: "model.onnx.data", maxInlineBytes: 1024 });
+    const w = constant(
+      hostTensor(
+        "float32",
+        [512, 2],
+        Float32Array.from({ length: 1024 }, (_, i) => (i % 2 ? 1 : 0)),
+      ),
+    );
+    const m = lowerToOnnx(
+      { y: matmul(x, w) },
+      { externalDataFile: "model.onnx.data", maxInlineBytes: 1024 },
+    );
     const dir = mkdtempSync(join(tmpdir(), "dinov2-onnx-"));
     writeFileSync(join(dir, "model.onnx"), m.bytes);
-    writeFileSync(join(dir, "model.onnx.data"), Buffer.concat(m.externalData.map((c) => Buffer.from(c))));
+    writeFileSync(
+      join(dir, "model.onnx.data"),
+      Buffer.concat(m.externalData.map((c) => Buffer.from(c))),
+    );
     const ort = await loadOrt();
     const s = await ort.InferenceSession.create(join(dir, "model.onnx"));
-    const out = await s.run({ x: new ort.Tensor("float32", new Float32Array(512).fill(1), [1, 512]) });
+    const out = await s.run({
+      x: new ort.Tensor("float32", new Float32Array(512).fill(1), [1, 512]),
+    });
     expect(Array.from(out.y!.data as Float32Array)).toEqual([0, 512]);
   });
 });

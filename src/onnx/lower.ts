@@ -1,6 +1,19 @@
 // Graph -> ONNX ModelProto bytes, through each op's own `onnx` rule. Same graph, same bytes.
-import { DTYPE_BYTES, type HostTensor, InternalError, type Tensor, topoSort, type ValueType } from "../core/index.js";
-import { ONNX_DTYPE, ONNX_IR_VERSION, ONNX_OPSET, OnnxBuilder, type NodeRecord } from "./builder.js";
+import {
+  DTYPE_BYTES,
+  type HostTensor,
+  InternalError,
+  type Tensor,
+  topoSort,
+  type ValueType,
+} from "../core/index.js";
+import {
+  type NodeRecord,
+  ONNX_DTYPE,
+  ONNX_IR_VERSION,
+  ONNX_OPSET,
+  OnnxBuilder,
+} from "./builder.js";
 import { ProtoWriter } from "./proto.js";
 
 /** Protobuf messages cannot exceed 2 GiB; larger weights must go to an external data file. */
@@ -15,7 +28,7 @@ export interface LowerOptions {
   readonly externalDataFile?: string;
   /** Largest total of inline constants; default just under protobuf's 2 GiB (tests lower it). */
   readonly maxInlineBytes?: number;
-  /** Graph-input dimensions to leave symbolic: input name -> { axis: dim_param }. */
+  /** Input and output dimensions to leave symbolic: value name -> { axis: dim_param }. */
   readonly dynamicAxes?: Readonly<Record<string, Readonly<Record<number, string>>>>;
 }
 
@@ -33,7 +46,10 @@ export class OnnxExportError extends Error {
 }
 
 /** Lowers the graph that computes `outputs` (named) to an ONNX model. */
-export function lowerToOnnx(outputs: Readonly<Record<string, Tensor>>, opts: LowerOptions = {}): LoweredModel {
+export function lowerToOnnx(
+  outputs: Readonly<Record<string, Tensor>>,
+  opts: LowerOptions = {},
+): LoweredModel {
   const b = new OnnxBuilder();
   const names = new Map<Tensor, string>();
   const order = topoSort(Object.values(outputs));
@@ -80,7 +96,14 @@ function encodeModel(
       const pad = (64 - (offset % 64)) % 64; // aligned for mmap
       if (pad) external.push(new Uint8Array(pad));
       offset += pad;
-      g.message(5, encodeTensor(init.name, init.value, undefined, { file: opts.externalDataFile, offset, length: raw.length }));
+      g.message(
+        5,
+        encodeTensor(init.name, init.value, undefined, {
+          file: opts.externalDataFile,
+          offset,
+          length: raw.length,
+        }),
+      );
       external.push(raw);
       offset += raw.length;
     } else {
@@ -93,8 +116,10 @@ function encodeModel(
       `the graph holds ${(inlineBytes / 2 ** 30).toFixed(2)} GiB of constants, over ONNX's 2 GiB protobuf limit; lower it with externalDataFile (e.g. "model.onnx.data")`,
     );
   }
-  for (const [name, type] of b.inputs) g.message(11, encodeValueInfo(name, type, opts.dynamicAxes?.[name]));
-  for (const [name, type] of outputs) g.message(12, encodeValueInfo(name, type));
+  for (const [name, type] of b.inputs)
+    g.message(11, encodeValueInfo(name, type, opts.dynamicAxes?.[name]));
+  for (const [name, type] of outputs)
+    g.message(12, encodeValueInfo(name, type, opts.dynamicAxes?.[name]));
   const m = new ProtoWriter();
   m.varint(1, ONNX_IR_VERSION);
   m.string(2, "dinov2-ts");
@@ -142,7 +167,12 @@ interface ExternalRef {
   readonly length: number;
 }
 
-function encodeTensor(name: string, t: HostTensor, raw?: Uint8Array, ext?: ExternalRef): ProtoWriter {
+function encodeTensor(
+  name: string,
+  t: HostTensor,
+  raw?: Uint8Array,
+  ext?: ExternalRef,
+): ProtoWriter {
   const w = new ProtoWriter();
   w.packedVarints(1, t.shape);
   w.varint(2, ONNX_DTYPE[t.dtype]);
@@ -158,7 +188,11 @@ function encodeTensor(name: string, t: HostTensor, raw?: Uint8Array, ext?: Exter
   return w;
 }
 
-function encodeValueInfo(name: string, t: ValueType, dynamic?: Readonly<Record<number, string>>): ProtoWriter {
+function encodeValueInfo(
+  name: string,
+  t: ValueType,
+  dynamic?: Readonly<Record<number, string>>,
+): ProtoWriter {
   const shape = new ProtoWriter();
   t.shape.forEach((d, axis) => {
     const dim = new ProtoWriter();
@@ -175,6 +209,7 @@ function encodeValueInfo(name: string, t: ValueType, dynamic?: Readonly<Record<n
 function rawBytes(t: HostTensor): Uint8Array {
   const d = t.data as ArrayBufferView;
   const n = d.byteLength;
-  if (n !== (t.data.length * DTYPE_BYTES[t.dtype])) throw new InternalError("host tensor byte length");
+  if (n !== t.data.length * DTYPE_BYTES[t.dtype])
+    throw new InternalError("host tensor byte length");
   return new Uint8Array(d.buffer, d.byteOffset, n);
 }

@@ -78,7 +78,7 @@ export class ProtoWriter {
   packedFloats(field: number, values: readonly number[]): this {
     const b = new Uint8Array(values.length * 4);
     const dv = new DataView(b.buffer);
-    values.forEach((v, i) => dv.setFloat32(i * 4, v, true));
+    for (const [i, v] of values.entries()) dv.setFloat32(i * 4, v, true);
     return this.bytes(field, b);
   }
 

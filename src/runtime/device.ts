@@ -18,10 +18,14 @@ export async function loadOrt(): Promise<typeof ort> {
 
 export function parseProvider(name: string): Provider {
   if ((PROVIDERS as readonly string[]).includes(name)) return name as Provider;
-  throw new ProviderError(`unknown execution provider "${name}"; expected one of ${PROVIDERS.join(", ")}`);
+  throw new ProviderError(
+    `unknown execution provider "${name}"; expected one of ${PROVIDERS.join(", ")}`,
+  );
 }
 
-export function executionProviders(provider: Provider): ort.InferenceSession.ExecutionProviderConfig[] {
+export function executionProviders(
+  provider: Provider,
+): ort.InferenceSession.ExecutionProviderConfig[] {
   switch (provider) {
     case "cpu":
       return ["cpu"];
@@ -39,14 +43,18 @@ export interface ProviderProbe {
 }
 
 /** Tries each provider by creating a session and running one Add; never guesses. */
-export async function probeProviders(providers: readonly Provider[] = PROVIDERS): Promise<ProviderProbe[]> {
+export async function probeProviders(
+  providers: readonly Provider[] = PROVIDERS,
+): Promise<ProviderProbe[]> {
   const o = await loadOrt();
   const x = input("x", [2]);
   const probeModel = lowerToOnnx({ y: add(x, x) }).bytes;
   const results: ProviderProbe[] = [];
   for (const provider of providers) {
     try {
-      const s = await o.InferenceSession.create(probeModel, { executionProviders: executionProviders(provider) });
+      const s = await o.InferenceSession.create(probeModel, {
+        executionProviders: executionProviders(provider),
+      });
       const y = await s.run({ x: new o.Tensor("float32", Float32Array.of(1, 2), [2]) });
       const v = y.y!.data as Float32Array;
       await s.release();

@@ -1,3 +1,10 @@
 // The runtime: the only folder that imports onnxruntime.
-export { loadOrt, type Provider, PROVIDERS, ProviderError, parseProvider, probeProviders } from "./device.js";
+export {
+  loadOrt,
+  PROVIDERS,
+  type Provider,
+  ProviderError,
+  parseProvider,
+  probeProviders,
+} from "./device.js";
 export { createRuntime, Executable, FeedError, Runtime, type RuntimeOptions } from "./session.js";

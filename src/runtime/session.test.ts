@@ -23,7 +23,9 @@ describe("runtime", () => {
     const rt = await createRuntime({ threads: 1 });
     const x = input("x", [2]);
     const exe = await rt.compile({ y: add(x, 1) });
-    await expect(exe.run({ x: hostTensor("float32", [3], [1, 2, 3]) })).rejects.toThrowErrorMatchingInlineSnapshot(
+    await expect(
+      exe.run({ x: hostTensor("float32", [3], [1, 2, 3]) }),
+    ).rejects.toThrowErrorMatchingInlineSnapshot(
       `[FeedError: feed "x": got float32[3], expected float32[2]]`,
     );
     await expect(exe.run({})).rejects.toThrowErrorMatchingInlineSnapshot(
@@ -40,6 +42,8 @@ describe("runtime", () => {
   it("fails on a provider that does not start here, listing those that do", async () => {
     // CI and development machines have no GPU; where one exists this test is not meaningful.
     if (process.env.DINOV2_HAS_GPU) return;
-    await expect(createRuntime({ provider: "cuda" })).rejects.toThrow(/execution provider "cuda" is not available here .*; available: cpu/);
+    await expect(createRuntime({ provider: "cuda" })).rejects.toThrow(
+      /execution provider "cuda" is not available here .*; available: cpu/,
+    );
   });
 });

@@ -4,7 +4,13 @@ import { availableParallelism } from "node:os";
 import type * as Ort from "onnxruntime-node";
 import { fmtShape, type HostTensor, type Tensor, type ValueType } from "../core/index.js";
 import { type LoweredModel, type LowerOptions, lowerToOnnx } from "../onnx/index.js";
-import { executionProviders, loadOrt, type Provider, probeProviders, ProviderError } from "./device.js";
+import {
+  executionProviders,
+  loadOrt,
+  type Provider,
+  ProviderError,
+  probeProviders,
+} from "./device.js";
 import { fromOrt, toOrt } from "./host-tensor.js";
 
 export interface RuntimeOptions {
@@ -36,15 +42,22 @@ export class Executable {
     for (const [name, type] of this.inputs) {
       const t = feeds[name];
       if (!t) {
-        throw new FeedError(`missing feed "${name}" (${type.dtype}${fmtShape(type.shape)}); the graph takes: ${[...this.inputs.keys()].join(", ")}`);
+        throw new FeedError(
+          `missing feed "${name}" (${type.dtype}${fmtShape(type.shape)}); the graph takes: ${[...this.inputs.keys()].join(", ")}`,
+        );
       }
       if (t.dtype !== type.dtype || !shapeMatches(t.shape, type.shape)) {
-        throw new FeedError(`feed "${name}": got ${t.dtype}${fmtShape(t.shape)}, expected ${type.dtype}${fmtShape(type.shape)}`);
+        throw new FeedError(
+          `feed "${name}": got ${t.dtype}${fmtShape(t.shape)}, expected ${type.dtype}${fmtShape(type.shape)}`,
+        );
       }
       ortFeeds[name] = toOrt(this.ort, t);
     }
     for (const name of Object.keys(feeds)) {
-      if (!this.inputs.has(name)) throw new FeedError(`unknown feed "${name}"; the graph takes: ${[...this.inputs.keys()].join(", ")}`);
+      if (!this.inputs.has(name))
+        throw new FeedError(
+          `unknown feed "${name}"; the graph takes: ${[...this.inputs.keys()].join(", ")}`,
+        );
     }
     const out = await this.session.run(ortFeeds);
     const result: Record<string, HostTensor> = {};
@@ -72,7 +85,10 @@ export class Runtime {
   ) {}
 
   /** Lowers the graph computing `outputs` to ONNX and creates (or reuses) its session. */
-  compile(outputs: Readonly<Record<string, Tensor>>, lowerOpts: LowerOptions = {}): Promise<Executable> {
+  compile(
+    outputs: Readonly<Record<string, Tensor>>,
+    lowerOpts: LowerOptions = {},
+  ): Promise<Executable> {
     return this.load(lowerToOnnx(outputs, lowerOpts));
   }
 
@@ -99,7 +115,9 @@ export class Runtime {
       // onnxruntime's own default under-uses small machines (72 vs 99 GFLOP/s on 2 vCPUs).
       intraOpNumThreads: this.options.threads ?? availableParallelism(),
       interOpNumThreads: 1,
-      ...(this.options.profilePrefix ? { enableProfiling: true, profileFilePrefix: this.options.profilePrefix } : {}),
+      ...(this.options.profilePrefix
+        ? { enableProfiling: true, profileFilePrefix: this.options.profilePrefix }
+        : {}),
     };
     const session = await this.ort.InferenceSession.create(model.bytes, opts);
     return new Executable(this.ort, session, model.inputs, model.outputNames, hash);
@@ -114,7 +132,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     const [probe] = await probeProviders([provider]);
     if (!probe!.ok) {
       const ok = (await probeProviders()).filter((p) => p.ok).map((p) => p.provider);
-      throw new ProviderError(`execution provider "${provider}" is not available here (${probe!.detail}); available: ${ok.join(", ")}`);
+      throw new ProviderError(
+        `execution provider "${provider}" is not available here (${probe!.detail}); available: ${ok.join(", ")}`,
+      );
     }
   }
   return new Runtime(o, { ...options, provider });

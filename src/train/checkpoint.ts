@@ -1,7 +1,15 @@
 // Checkpoints: the whole training state in one safetensors file, written atomically (temp file
 // then rename; the previous checkpoint stays intact if writing fails), the newest kept as named
 // in `last_checkpoint`, older ones pruned.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { readSafetensorsFile, writeSafetensorsFile } from "../io/index.js";
 import type { TrainState } from "./state.js";
@@ -14,14 +22,24 @@ export interface CheckpointInfo {
 }
 
 /** Writes `checkpoint-<iteration>.safetensors` and points `last_checkpoint` at it. */
-export function saveCheckpoint(dir: string, state: TrainState, meta: Readonly<Record<string, string>> = {}, keep = 2): CheckpointInfo {
+export function saveCheckpoint(
+  dir: string,
+  state: TrainState,
+  meta: Readonly<Record<string, string>> = {},
+  keep = 2,
+): CheckpointInfo {
   mkdirSync(dir, { recursive: true });
   const name = `checkpoint-${String(state.iteration).padStart(7, "0")}.safetensors`;
-  writeSafetensorsFile(join(dir, name), new Map(state.tensors), { ...meta, iteration: String(state.iteration) });
+  writeSafetensorsFile(join(dir, name), new Map(state.tensors), {
+    ...meta,
+    iteration: String(state.iteration),
+  });
   const tmp = join(dir, `${POINTER}.tmp`);
   writeFileSync(tmp, `${name}\n`);
   renameSync(tmp, join(dir, POINTER));
-  const old = readdirSync(dir).filter((f) => /^checkpoint-\d+\.safetensors$/.test(f) && f !== name).sort();
+  const old = readdirSync(dir)
+    .filter((f) => /^checkpoint-\d+\.safetensors$/.test(f) && f !== name)
+    .sort();
   for (const f of old.slice(0, Math.max(0, old.length - (keep - 1)))) rmSync(join(dir, f));
   return { path: join(dir, name), iteration: state.iteration };
 }

@@ -39,7 +39,11 @@ export interface DropPlanOptions {
 }
 
 /** Builds the drop-path graph inputs for the student's token groups. */
-export function dropPlan(groups: readonly TokenGroup[], rates: readonly number[], o: DropPlanOptions = {}): DropPlan {
+export function dropPlan(
+  groups: readonly TokenGroup[],
+  rates: readonly number[],
+  o: DropPlanOptions = {},
+): DropPlan {
   const inputs: DropInput[] = [];
   const prefix = o.prefix ?? "drop";
   const blocks = rates.map((rate, i): BlockDrop => {
@@ -50,7 +54,10 @@ export function dropPlan(groups: readonly TokenGroup[], rates: readonly number[]
         inputs.push({ name, groups, kept: groups.map(() => 0), keepProb: 1 - rate });
         return { rowScale: input(name, [rows, 1]) };
       };
-      return { attn: maskBranch(`${prefix}.blocks.${i}.attn`), ffn: maskBranch(`${prefix}.blocks.${i}.ffn`) };
+      return {
+        attn: maskBranch(`${prefix}.blocks.${i}.attn`),
+        ffn: maskBranch(`${prefix}.blocks.${i}.ffn`),
+      };
     }
     const kept = groups.map((g) => keptSamples(g.batch, rate));
     const branch = (name: string): ResidualSubset => {

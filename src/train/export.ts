@@ -12,13 +12,20 @@ export interface ExportedTeacher {
 }
 
 /** Writes `<dir>/teacher_backbone.safetensors` (official keys) and `<dir>/hf/` (HF layout). */
-export function exportTeacher(dir: string, weights: ReadonlyMap<string, HostTensor>, options: VitOptions): ExportedTeacher {
+export function exportTeacher(
+  dir: string,
+  weights: ReadonlyMap<string, HostTensor>,
+  options: VitOptions,
+): ExportedTeacher {
   mkdirSync(dir, { recursive: true });
   const official = join(dir, "teacher_backbone.safetensors");
   writeSafetensorsFile(official, new Map(weights), { format: "pt", layout: "dinov2-official" });
   const hfDir = join(dir, "hf");
   mkdirSync(hfDir, { recursive: true });
   writeSafetensorsFile(join(hfDir, "model.safetensors"), officialToHf(weights), { format: "pt" });
-  writeFileSync(join(hfDir, "config.json"), `${JSON.stringify(optionsToHfConfig(options), null, 2)}\n`);
+  writeFileSync(
+    join(hfDir, "config.json"),
+    `${JSON.stringify(optionsToHfConfig(options), null, 2)}\n`,
+  );
   return { official, hfDir };
 }

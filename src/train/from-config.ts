@@ -6,7 +6,12 @@ import { VIT_DEFAULTS } from "../models/presets.js";
 import type { StepConfig } from "./train-step.js";
 
 /** The official collate's static bound on masked patches: Σ int(N · probs[i+1]). */
-export function maskUpperbound(batch: number, patchesPerCrop: number, maskProbability: number, ratio: readonly [number, number]): number {
+export function maskUpperbound(
+  batch: number,
+  patchesPerCrop: number,
+  maskProbability: number,
+  ratio: readonly [number, number],
+): number {
   const n = Math.trunc(2 * batch * maskProbability);
   const probs = linspaceF32(ratio[0], ratio[1], n + 1);
   let ub = 0;
@@ -57,7 +62,12 @@ export function stepConfigFromTrain({ cfg, derived }: ResolvedConfig): StepConfi
     globalSize: cfg.crops.global_crops_size,
     localSize: cfg.crops.local_crops_size,
     nLocal: cfg.crops.local_crops_number,
-    upperbound: maskUpperbound(cfg.train.batch_size_per_gpu, derived.patchesPerGlobalCrop, cfg.ibot.mask_sample_probability, cfg.ibot.mask_ratio_min_max as [number, number]),
+    upperbound: maskUpperbound(
+      cfg.train.batch_size_per_gpu,
+      derived.patchesPerGlobalCrop,
+      cfg.ibot.mask_sample_probability,
+      cfg.ibot.mask_ratio_min_max as [number, number],
+    ),
     centering: cfg.train.centering,
     studentTemp: 0.1,
     centerMomentum: 0.9,

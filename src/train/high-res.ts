@@ -10,29 +10,50 @@ import type { TrainState } from "./state.js";
 import type { StepConfig } from "./train-step.js";
 
 /** `fresh` with every weight and center taken from the checkpoint at `path`, pos_embed resampled. */
-export async function initFromCheckpoint(path: string, fresh: TrainState, c: StepConfig, runtime: Runtime): Promise<TrainState> {
+export async function initFromCheckpoint(
+  path: string,
+  fresh: TrainState,
+  c: StepConfig,
+  runtime: Runtime,
+): Promise<TrainState> {
   const old = readSafetensorsFile(path);
   const out = new Map(fresh.tensors);
   for (const [key, init] of fresh.tensors) {
     if (key.startsWith("adam.")) continue;
     const prev = old.get(key);
-    if (!prev) throw new CheckpointError(path, `missing; cannot initialise the high-resolution run`, { key });
-    if (shapesEqual(prev.shape, init.shape)) out.set(key, prev);
-    else if (key.endsWith("backbone.pos_embed")) out.set(key, await resamplePosEmbed(prev, init.shape, c, runtime));
-    else {
-      throw new CheckpointError(path, `shape [${prev.shape}] does not fit the new model's [${init.shape}]`, {
+    if (!prev)
+      throw new CheckpointError(path, `missing; cannot initialise the high-resolution run`, {
         key,
-        hint: "only the global crop size may change for the high-resolution phase",
       });
+    if (shapesEqual(prev.shape, init.shape)) out.set(key, prev);
+    else if (key.endsWith("backbone.pos_embed"))
+      out.set(key, await resamplePosEmbed(prev, init.shape, c, runtime));
+    else {
+      throw new CheckpointError(
+        path,
+        `shape [${prev.shape}] does not fit the new model's [${init.shape}]`,
+        {
+          key,
+          hint: "only the global crop size may change for the high-resolution phase",
+        },
+      );
     }
   }
   return { iteration: 0, tensors: out };
 }
 
-async function resamplePosEmbed(pos: HostTensor, shape: readonly number[], c: StepConfig, runtime: Runtime): Promise<HostTensor> {
+async function resamplePosEmbed(
+  pos: HostTensor,
+  shape: readonly number[],
+  c: StepConfig,
+  runtime: Runtime,
+): Promise<HostTensor> {
   const grid = Math.round(Math.sqrt(shape[1]! - 1));
   const b = c.arch.backbone;
-  const y = interpolatePosEmbed(constant(pos), grid, grid, { antialias: b.interpolateAntialias, offset: b.interpolateOffset });
+  const y = interpolatePosEmbed(constant(pos), grid, grid, {
+    antialias: b.interpolateAntialias,
+    offset: b.interpolateOffset,
+  });
   const exe = await runtime.compile({ y });
   const r = (await exe.run({})).y!;
   return hostTensor("float32", shape, r.data as Float32Array);

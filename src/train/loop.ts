@@ -2,16 +2,16 @@
 // Port of the loop in dinov2/train/train.py (do_train).
 import { appendFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { type ResolvedConfig, saveResolvedConfig } from "../config/index.js";
 import type { HostTensor } from "../core/index.js";
 import { toNumbers } from "../core/index.js";
-import { saveResolvedConfig, type ResolvedConfig } from "../config/index.js";
 import type { DatasetSpec } from "../data/datasets/dataset.js";
 import { createSslLoader } from "../data/loader.js";
 import { createRng } from "../data/rng.js";
 import { createRuntime, type Provider } from "../runtime/index.js";
 import { loadLatestCheckpoint, saveCheckpoint } from "./checkpoint.js";
-import { initFromCheckpoint } from "./high-res.js";
 import { augmentationFromTrain, stepConfigFromTrain } from "./from-config.js";
+import { initFromCheckpoint } from "./high-res.js";
 import { buildSchedules, scheduledValues } from "./schedules.js";
 import { initialState, nextState, stepFeeds, type TrainState } from "./state.js";
 import { buildTrainStep, LOSS_NAMES } from "./train-step.js";
@@ -35,7 +35,10 @@ export interface TrainRunOptions {
   readonly checkpointEvery?: number;
   readonly evalEvery?: number;
   /** Periodic evaluation of the teacher backbone (official keys); its numbers join the metrics. */
-  readonly evaluate?: (teacherBackbone: ReadonlyMap<string, HostTensor>, iteration: number) => Promise<Record<string, number>>;
+  readonly evaluate?: (
+    teacherBackbone: ReadonlyMap<string, HostTensor>,
+    iteration: number,
+  ) => Promise<Record<string, number>>;
   readonly onStep?: (s: StepReport) => void;
 }
 
@@ -65,7 +68,10 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
   saveResolvedConfig(o.resolved, o.outputDir);
   const c = stepConfigFromTrain(o.resolved);
   const step = buildTrainStep(c);
-  const runtime = await createRuntime({ provider: o.provider ?? "cpu", ...(o.threads ? { threads: o.threads } : {}) });
+  const runtime = await createRuntime({
+    provider: o.provider ?? "cpu",
+    ...(o.threads ? { threads: o.threads } : {}),
+  });
   const exe = await runtime.compile(step.outputs);
   const ckptDir = join(o.outputDir, "checkpoints");
   let state = o.resume ? loadLatestCheckpoint(ckptDir) : null;
@@ -115,7 +121,10 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
         ...(evalResult ? { eval: evalResult } : {}),
       };
       history.push(report);
-      appendFileSync(metricsPath, `${JSON.stringify({ iteration: done, ...sched, ...losses, ...(evalResult ?? {}) })}\n`);
+      appendFileSync(
+        metricsPath,
+        `${JSON.stringify({ iteration: done, ...sched, ...losses, ...(evalResult ?? {}) })}\n`,
+      );
       if ((o.checkpointEvery && done % o.checkpointEvery === 0) || done === total) {
         saveCheckpoint(ckptDir, state, { seed: String(cfg.train.seed) });
       }
@@ -130,16 +139,25 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
 /** The teacher backbone under the official state_dict keys. */
 export function teacherBackbone(state: TrainState): Map<string, HostTensor> {
   const prefix = "teacher.backbone.";
-  return new Map([...state.tensors].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+  return new Map(
+    [...state.tensors]
+      .filter(([k]) => k.startsWith(prefix))
+      .map(([k, v]) => [k.slice(prefix.length), v]),
+  );
 }
 
 /** The reported losses of one step; a NaN or infinite term stops the run, naming it. */
-export function lossValues(out: Readonly<Record<string, HostTensor>>, iteration: number): Record<string, number> {
+export function lossValues(
+  out: Readonly<Record<string, HostTensor>>,
+  iteration: number,
+): Record<string, number> {
   const losses: Record<string, number> = {};
   for (const name of LOSS_NAMES) {
     const v = toNumbers(out[`loss.${name}`]!)[0]!;
     if (!Number.isFinite(v)) {
-      throw new TrainingDivergedError(`iteration ${iteration}: loss term ${name} is ${v}; stopping (the last checkpoint is intact)`);
+      throw new TrainingDivergedError(
+        `iteration ${iteration}: loss term ${name} is ${v}; stopping (the last checkpoint is intact)`,
+      );
     }
     losses[name] = v;
   }

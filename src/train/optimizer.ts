@@ -23,7 +23,11 @@ export interface AdamwState {
 export function adamwUpdate(s: AdamwState, g: Tensor, h: AdamwHyper): AdamwState {
   const lrWd = times(h.lr, h.weightDecay);
   const decayed =
-    lrWd === 0 ? s.param : typeof lrWd === "number" ? mul(s.param, 1 - lrWd) : mul(s.param, sub(1, lrWd));
+    lrWd === 0
+      ? s.param
+      : typeof lrWd === "number"
+        ? mul(s.param, 1 - lrWd)
+        : mul(s.param, sub(1, lrWd));
   const m = add(mul(s.m, h.beta1), mul(g, 1 - h.beta1));
   const v = add(mul(s.v, h.beta2), mul(mul(g, g), 1 - h.beta2));
   const denom = add(div(sqrt(v), sqrtOf(h.biasCorrection2)), h.eps);

@@ -1,7 +1,31 @@
 // The three steps of SSLMetaArch.forward_backward as named functions: teacher targets (no
 // gradient), student outputs (packed crops, heads), and the official loss composition.
-import { add, concat, div, gather, input, mean, mul, neg, reshape, split, stopGradient, sum, type Tensor, withScope, logSoftmax } from "../core/index.js";
-import { centerUpdate, dinoCrossEntropy, ibotMaskedLoss, koleoLoss, maskedRowMean, sinkhornKnopp, softmaxCenter } from "../losses/index.js";
+import {
+  add,
+  concat,
+  div,
+  gather,
+  input,
+  logSoftmax,
+  mean,
+  mul,
+  neg,
+  reshape,
+  split,
+  stopGradient,
+  sum,
+  type Tensor,
+  withScope,
+} from "../core/index.js";
+import {
+  centerUpdate,
+  dinoCrossEntropy,
+  ibotMaskedLoss,
+  koleoLoss,
+  maskedRowMean,
+  sinkhornKnopp,
+  softmaxCenter,
+} from "../losses/index.js";
 import type { BlockDrop } from "../nn/block.js";
 import type { SslModel } from "./ssl-model.js";
 import type { StepBatch, StepConfig } from "./train-step.js";
@@ -25,11 +49,21 @@ export interface StudentOutputs {
 export interface SslLosses {
   readonly total: Tensor;
   /** As the official loss_dict reports them (koleo and ibot halved), plus `total`. */
-  readonly reported: Readonly<Record<"dino_local_crops_loss" | "dino_global_crops_loss" | "koleo_loss" | "ibot_loss" | "total", Tensor>>;
+  readonly reported: Readonly<
+    Record<
+      "dino_local_crops_loss" | "dino_global_crops_loss" | "koleo_loss" | "ibot_loss" | "total",
+      Tensor
+    >
+  >;
 }
 
 /** Centers are graph inputs `dinoCenter` [1, K] and `ibotCenter` [1, 1, Ki]. */
-export function teacherTargets(teacher: SslModel, b: StepBatch, temp: Tensor, c: StepConfig): TeacherTargets {
+export function teacherTargets(
+  teacher: SslModel,
+  b: StepBatch,
+  temp: Tensor,
+  c: StepConfig,
+): TeacherTargets {
   const f = withScope("backbone", () => teacher.backbone.forwardFeatures(b.globalCrops));
   const [a, bb] = split(f.clsToken, 0, [c.batch, c.batch]);
   const cls = concat([bb!, a!], 0); // crop A is matched to teacher crop B
@@ -53,7 +87,11 @@ export function teacherTargets(teacher: SslModel, b: StepBatch, temp: Tensor, c:
     dinoProbs: softmaxCenter(tCls, dinoCenter, temp),
     ibotProbs: softmaxCenter(tPatch, reshape(ibotCenter, [1, ki]), temp),
     newDinoCenter: centerUpdate(dinoCenter, mean(tCls, 0, { keepDims: true }), c.centerMomentum),
-    newIbotCenter: centerUpdate(ibotCenter, maskedRowMean(tPatch, b.maskValid, b.nMasked), c.centerMomentum),
+    newIbotCenter: centerUpdate(
+      ibotCenter,
+      maskedRowMean(tPatch, b.maskValid, b.nMasked),
+      c.centerMomentum,
+    ),
   };
 }
 
@@ -61,8 +99,15 @@ export function teacherTargets(teacher: SslModel, b: StepBatch, temp: Tensor, c:
  * The student on [masked global crops, local crops], then the heads. One drop plan: the crops
  * are packed into one forward pass; one plan per crop group: a forward pass per group.
  */
-export function studentOutputs(student: SslModel, b: StepBatch, drops: readonly (readonly BlockDrop[])[]): StudentOutputs {
-  const crops = [{ images: b.globalCrops, masks: b.masks }, ...(b.localCrops ? [{ images: b.localCrops }] : [])];
+export function studentOutputs(
+  student: SslModel,
+  b: StepBatch,
+  drops: readonly (readonly BlockDrop[])[],
+): StudentOutputs {
+  const crops = [
+    { images: b.globalCrops, masks: b.masks },
+    ...(b.localCrops ? [{ images: b.localCrops }] : []),
+  ];
   const [g, l] = withScope("backbone", () =>
     drops.length === 1
       ? student.backbone.forwardFeaturesList(crops, drops[0])
@@ -70,12 +115,19 @@ export function studentOutputs(student: SslModel, b: StepBatch, drops: readonly 
   );
   const masked = maskedPatches(g!.patchTokens, b.maskIndices);
   const { clsLogits, patchLogits } = withScope("heads", () => heads(student, g!.clsToken, masked));
-  const localLogits = l ? withScope("heads.dino_head", () => student.dinoHead.forward(l.clsToken)) : undefined;
+  const localLogits = l
+    ? withScope("heads.dino_head", () => student.dinoHead.forward(l.clsToken))
+    : undefined;
   return { localLogits, globalLogits: clsLogits, patchLogits, globalCls: g!.clsToken };
 }
 
 /** DINO local + global, KoLeo and iBOT, scaled exactly as forward_backward. */
-export function sslLosses(s: StudentOutputs, t: TeacherTargets, b: StepBatch, c: StepConfig): SslLosses {
+export function sslLosses(
+  s: StudentOutputs,
+  t: TeacherTargets,
+  b: StepBatch,
+  c: StepConfig,
+): SslLosses {
   const terms = 2 + Math.max(c.nLocal * 2, 1);
   const zero = mul(sum(t.dinoProbs), 0);
   let local = zero;
@@ -88,9 +140,16 @@ export function sslLosses(s: StudentOutputs, t: TeacherTargets, b: StepBatch, c:
   }
   const global = div(mul(dinoCrossEntropy(s.globalLogits, t.dinoProbs, c.studentTemp), 2), terms);
   const [g0, g1] = split(s.globalCls, 0, [c.batch, c.batch]);
-  const koleo = c.koleoLossWeight > 0 ? mul(add(koleoLoss(g0!), koleoLoss(g1!)), c.koleoLossWeight) : zero;
-  const ibot = c.ibotLossWeight > 0 ? ibotMaskedLoss(s.patchLogits, t.ibotProbs, b.maskWeights, 2 * c.batch, c.studentTemp) : zero;
-  const total = add(add(mul(add(local, global), c.dinoLossWeight), koleo), mul(ibot, c.ibotLossWeight));
+  const koleo =
+    c.koleoLossWeight > 0 ? mul(add(koleoLoss(g0!), koleoLoss(g1!)), c.koleoLossWeight) : zero;
+  const ibot =
+    c.ibotLossWeight > 0
+      ? ibotMaskedLoss(s.patchLogits, t.ibotProbs, b.maskWeights, 2 * c.batch, c.studentTemp)
+      : zero;
+  const total = add(
+    add(mul(add(local, global), c.dinoLossWeight), koleo),
+    mul(ibot, c.ibotLossWeight),
+  );
   return {
     total,
     reported: {
@@ -114,7 +173,11 @@ function maskedPatches(patchTokens: Tensor, maskIndices: Tensor): Tensor {
  * is per row, so calling it per group gives the same numbers without slicing (and, backwards,
  * padding) the [rows, prototypes] logits.
  */
-function heads(m: SslModel, cls: Tensor, masked: Tensor): { clsLogits: Tensor; patchLogits: Tensor } {
+function heads(
+  m: SslModel,
+  cls: Tensor,
+  masked: Tensor,
+): { clsLogits: Tensor; patchLogits: Tensor } {
   const patchHead = m.ibotHead ?? m.dinoHead;
   return {
     clsLogits: withScope("dino_head", () => m.dinoHead.forward(cls)),

@@ -1,9 +1,10 @@
 // The student (or teacher): backbone, DINO head and optional separate iBOT head, named as the
 // official `nn.ModuleDict` (backbone.*, dino_head.*, ibot_head.*). Port of SSLMetaArch.__init__.
-import { DinoHead, type DinoHeadOptions } from "../nn/dino-head.js";
-import { Module } from "../nn/module.js";
+
 import type { VitOptions } from "../models/presets.js";
 import { DinoVisionTransformer } from "../models/vision-transformer.js";
+import { DinoHead, type DinoHeadOptions } from "../nn/dino-head.js";
+import { Module } from "../nn/module.js";
 
 export interface SslArch {
   readonly backbone: VitOptions;

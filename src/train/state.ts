@@ -4,8 +4,8 @@ import { type HostTensor, hostTensor } from "../core/index.js";
 import type { SslBatch } from "../data/collate.js";
 import type { Rng } from "../data/rng.js";
 import { initWeights } from "../models/backbone.js";
-import type { ScheduledValues } from "./schedules.js";
 import { sampleDropMask, sampleDropRows } from "./drop-path.js";
+import type { ScheduledValues } from "./schedules.js";
 import type { StepConfig, TrainStepGraph } from "./train-step.js";
 
 export interface TrainState {
@@ -45,10 +45,13 @@ export function stepFeeds(
   const l = batch.localCropsSize;
   const b = c.batch;
   if (batch.upperbound > c.upperbound || batch.batchSize !== b) {
-    throw new Error(`batch does not fit the step graph: batch ${batch.batchSize} (graph ${b}), upperbound ${batch.upperbound} (graph ${c.upperbound})`);
+    throw new Error(
+      `batch does not fit the step graph: batch ${batch.batchSize} (graph ${b}), upperbound ${batch.upperbound} (graph ${c.upperbound})`,
+    );
   }
   feeds.globalCrops = hostTensor("float32", [2 * b, 3, g, g], batch.globalCrops);
-  if (c.nLocal > 0) feeds.localCrops = hostTensor("float32", [c.nLocal * b, 3, l, l], batch.localCrops);
+  if (c.nLocal > 0)
+    feeds.localCrops = hostTensor("float32", [c.nLocal * b, 3, l, l], batch.localCrops);
   feeds.masks = hostTensor("bool", [2 * b, batch.nPatches], batch.masks);
   const u = c.upperbound;
   const idx = new BigInt64Array(u);
@@ -87,8 +90,12 @@ export function stepFeeds(
 }
 
 /** The state after a step: every `new.<name>` output replaces `<name>`. */
-export function nextState(state: TrainState, outputs: Readonly<Record<string, HostTensor>>): TrainState {
+export function nextState(
+  state: TrainState,
+  outputs: Readonly<Record<string, HostTensor>>,
+): TrainState {
   const t = new Map(state.tensors);
-  for (const [name, v] of Object.entries(outputs)) if (name.startsWith("new.")) t.set(name.slice(4), v);
+  for (const [name, v] of Object.entries(outputs))
+    if (name.startsWith("new.")) t.set(name.slice(4), v);
   return { iteration: state.iteration + 1, tensors: t };
 }

@@ -41,8 +41,16 @@ export interface OfficialStepKeys {
   readonly interpolate_offset?: number;
 }
 
-export function stepConfigFromOfficial(k: OfficialStepKeys, extra: Partial<StepConfig> = {}): StepConfig {
-  const head = { inDim: k.embed_dim, hiddenDim: k.head_hidden_dim, bottleneckDim: k.head_bottleneck_dim, nlayers: k.head_nlayers };
+export function stepConfigFromOfficial(
+  k: OfficialStepKeys,
+  extra: Partial<StepConfig> = {},
+): StepConfig {
+  const head = {
+    inDim: k.embed_dim,
+    hiddenDim: k.head_hidden_dim,
+    bottleneckDim: k.head_bottleneck_dim,
+    nlayers: k.head_nlayers,
+  };
   return {
     arch: {
       backbone: {

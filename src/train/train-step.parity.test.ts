@@ -10,7 +10,14 @@ import { type OfficialStepKeys, stepConfigFromOfficial } from "./step-config.js"
 import { buildTrainStep, LOSS_NAMES } from "./train-step.js";
 
 interface StepFixtureJson {
-  readonly config: OfficialStepKeys & { lr: number; last_layer_lr: number; wd: number; momentum: number; teacher_temp: number; n_masked_patches: number };
+  readonly config: OfficialStepKeys & {
+    lr: number;
+    last_layer_lr: number;
+    wd: number;
+    momentum: number;
+    teacher_temp: number;
+    n_masked_patches: number;
+  };
 }
 
 describe.each(setsWith("ssl_step_*.safetensors"))("training iteration, $path", ({ path }) => {
@@ -29,11 +36,31 @@ describe.each(setsWith("ssl_step_*.safetensors"))("training iteration, $path", (
     feeds.globalCrops = fx.get("in.global_crops")!;
     if (cfg.nLocal > 0) feeds.localCrops = fx.get("in.local_crops")!;
     feeds.masks = { ...fx.get("in.masks")!, dtype: "bool" } as HostTensor;
-    feeds.maskIndices = hostTensor("int64", [u], BigInt64Array.from({ length: u }, (_, i) => (i < n ? (idx.data as BigInt64Array)[i]! : 0n)));
-    feeds.maskWeights = hostTensor("float32", [u], Float32Array.from({ length: u }, (_, i) => (i < n ? (w.data as Float32Array)[i]! : 0)));
-    feeds.maskValid = hostTensor("float32", [u], Float32Array.from({ length: u }, (_, i) => (i < n ? 1 : 0)));
+    feeds.maskIndices = hostTensor(
+      "int64",
+      [u],
+      BigInt64Array.from({ length: u }, (_, i) => (i < n ? (idx.data as BigInt64Array)[i]! : 0n)),
+    );
+    feeds.maskWeights = hostTensor(
+      "float32",
+      [u],
+      Float32Array.from({ length: u }, (_, i) => (i < n ? (w.data as Float32Array)[i]! : 0)),
+    );
+    feeds.maskValid = hostTensor(
+      "float32",
+      [u],
+      Float32Array.from({ length: u }, (_, i) => (i < n ? 1 : 0)),
+    );
     feeds.nMasked = hostTensor("float32", [], [n]);
-    const scalars = { lr: k.lr, lastLayerLr: k.last_layer_lr, wd: k.wd, momentum: k.momentum, teacherTemp: k.teacher_temp, bc1: 1 - k.adamw_betas[0], bc2: 1 - k.adamw_betas[1] };
+    const scalars = {
+      lr: k.lr,
+      lastLayerLr: k.last_layer_lr,
+      wd: k.wd,
+      momentum: k.momentum,
+      teacherTemp: k.teacher_temp,
+      bc1: 1 - k.adamw_betas[0],
+      bc2: 1 - k.adamw_betas[1],
+    };
     for (const [name, v] of Object.entries(scalars)) feeds[name] = hostTensor("float32", [], [v]);
     for (const key of step.paramKeys) {
       const init = fx.get(`student.${key}`);
@@ -43,22 +70,44 @@ describe.each(setsWith("ssl_step_*.safetensors"))("training iteration, $path", (
       feeds[`adam.m.${key}`] = hostTensor("float32", init.shape);
       feeds[`adam.v.${key}`] = hostTensor("float32", init.shape);
     }
-    const expectedKeys = [...fx.keys()].filter((key) => key.startsWith("student.")).map((key) => key.slice(8)).sort();
+    const expectedKeys = [...fx.keys()]
+      .filter((key) => key.startsWith("student."))
+      .map((key) => key.slice(8))
+      .sort();
     expect([...step.paramKeys].sort()).toEqual(expectedKeys);
-    for (const [name, t] of exe.inputs) if (name.endsWith("Center")) feeds[name] = hostTensor("float32", t.shape);
+    for (const [name, t] of exe.inputs)
+      if (name.endsWith("Center")) feeds[name] = hostTensor("float32", t.shape);
     const out = await exe.run(feeds);
 
     for (const name of LOSS_NAMES) {
       const want = fx.get(`out.loss.${name}`)!;
-      expectClose(`out.loss.${name}`, hostTensor("float32", want.shape, toNumbers(out[`loss.${name}`]!)), want, 1e-3);
+      expectClose(
+        `out.loss.${name}`,
+        hostTensor("float32", want.shape, toNumbers(out[`loss.${name}`]!)),
+        want,
+        1e-3,
+      );
     }
     for (const key of step.paramKeys) {
       const g = fx.get(`grad.student.${key}`)!;
       expectClose(`grad.student.${key}`, out[`grad.student.${key}`]!, g, 1e-3);
-      expectCloseWhereGradient(`after.student.${key}`, out[`new.student.${key}`]!, fx.get(`after.student.${key}`)!, g);
-      expectCloseWhereGradient(`after.teacher.${key}`, out[`new.teacher.${key}`]!, fx.get(`after.teacher.${key}`)!, g);
+      expectCloseWhereGradient(
+        `after.student.${key}`,
+        out[`new.student.${key}`]!,
+        fx.get(`after.student.${key}`)!,
+        g,
+      );
+      expectCloseWhereGradient(
+        `after.teacher.${key}`,
+        out[`new.teacher.${key}`]!,
+        fx.get(`after.teacher.${key}`)!,
+        g,
+      );
     }
-    for (const [fk, ok] of [["after.dino_center", "new.dinoCenter"], ["after.ibot_center", "new.ibotCenter"]] as const) {
+    for (const [fk, ok] of [
+      ["after.dino_center", "new.dinoCenter"],
+      ["after.ibot_center", "new.ibotCenter"],
+    ] as const) {
       const want = fx.get(fk);
       if (want) expectClose(fk, out[ok]!, want, 1e-3);
     }
@@ -70,13 +119,24 @@ describe.each(setsWith("ssl_step_*.safetensors"))("training iteration, $path", (
  * noise its sign is arbitrary, so compare only where |grad| > 1e-5 of the tensor's largest
  * (the fixtures README's rule), with the training-step tolerance of 1e-3.
  */
-function expectCloseWhereGradient(key: string, got: HostTensor, want: HostTensor, refGrad: HostTensor): void {
-  if (got.data.length !== want.data.length) throw new Error(`${key}: shape ${fmtShape(got.shape)}, expected ${fmtShape(want.shape)}`);
+function expectCloseWhereGradient(
+  key: string,
+  got: HostTensor,
+  want: HostTensor,
+  refGrad: HostTensor,
+): void {
+  if (got.data.length !== want.data.length)
+    throw new Error(`${key}: shape ${fmtShape(got.shape)}, expected ${fmtShape(want.shape)}`);
   const g = toNumbers(refGrad);
   const gmax = Math.max(...g.map(Math.abs));
   const keep = g.map((v) => Math.abs(v) > 1e-5 * gmax);
   const pick = (t: HostTensor) => toNumbers(t).filter((_, i) => keep[i]);
   const a = pick(got);
   const b = pick(want);
-  expectClose(key, hostTensor("float64", [a.length], a), hostTensor("float64", [b.length], b), 1e-3);
+  expectClose(
+    key,
+    hostTensor("float64", [a.length], a),
+    hostTensor("float64", [b.length], b),
+    1e-3,
+  );
 }

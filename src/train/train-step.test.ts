@@ -12,9 +12,17 @@ import { initialState, stepFeeds } from "./state.js";
 import { buildTrainStep } from "./train-step.js";
 
 const SETS = [
-  "student.arch=vit_nano", "student.depth=2", "student.drop_path_rate=0", "crops.global_crops_size=28",
-  "crops.local_crops_size=14", "crops.local_crops_number=2", "train.batch_size_per_gpu=4",
-  "dino.head_n_prototypes=32", "dino.head_hidden_dim=32", "dino.head_bottleneck_dim=16", "ibot.head_n_prototypes=32",
+  "student.arch=vit_nano",
+  "student.depth=2",
+  "student.drop_path_rate=0",
+  "crops.global_crops_size=28",
+  "crops.local_crops_size=14",
+  "crops.local_crops_number=2",
+  "train.batch_size_per_gpu=4",
+  "dino.head_n_prototypes=32",
+  "dino.head_hidden_dim=32",
+  "dino.head_bottleneck_dim=16",
+  "ibot.head_n_prototypes=32",
 ];
 
 describe("train step", () => {

@@ -4,11 +4,11 @@
 // dinov2/train/train.py; all state enters and leaves as graph inputs and outputs.
 import { grad, input, mul, type Tensor, withScope } from "../core/index.js";
 import { bindInputs } from "../nn/module.js";
+import { type DropPlan, dropPathRates, dropPlan } from "./drop-path.js";
 import { adamwUpdate } from "./optimizer.js";
 import { paramMultipliers } from "./param-groups.js";
-import { type DropPlan, dropPathRates, dropPlan } from "./drop-path.js";
-import { type SslArch, SslModel, submoduleOf } from "./ssl-model.js";
 import { type SslLosses, sslLosses, studentOutputs, teacherTargets } from "./ssl-losses.js";
+import { type SslArch, SslModel, submoduleOf } from "./ssl-model.js";
 import { clipByNorm, emaUpdate } from "./updates.js";
 
 export interface StepConfig {
@@ -51,7 +51,13 @@ export interface TrainStepGraph {
 }
 
 /** Names of the loss outputs, as the official code reports them. */
-export const LOSS_NAMES = ["dino_local_crops_loss", "dino_global_crops_loss", "koleo_loss", "ibot_loss", "total"] as const;
+export const LOSS_NAMES = [
+  "dino_local_crops_loss",
+  "dino_global_crops_loss",
+  "koleo_loss",
+  "ibot_loss",
+  "total",
+] as const;
 
 /** Builds the whole iteration. Feed names: see `stepInputNames` in train/step-state.ts. */
 export function buildTrainStep(c: StepConfig): TrainStepGraph {
@@ -73,7 +79,9 @@ export function buildTrainStep(c: StepConfig): TrainStepGraph {
   const p = c.arch.backbone.patchSize;
   const groups = [
     { batch: 2 * c.batch, tokens: tokensPerCrop(c, c.globalSize / p) },
-    ...(c.nLocal > 0 ? [{ batch: c.nLocal * c.batch, tokens: tokensPerCrop(c, c.localSize / p) }] : []),
+    ...(c.nLocal > 0
+      ? [{ batch: c.nLocal * c.batch, tokens: tokensPerCrop(c, c.localSize / p) }]
+      : []),
   ];
   const rates = dropPathRates(c.dropPathRate, c.arch.backbone.depth, c.dropPathUniform);
   const efficient = c.efficient ?? true;
@@ -81,33 +89,56 @@ export function buildTrainStep(c: StepConfig): TrainStepGraph {
     ? [dropPlan(groups, rates)]
     : groups.map((g, i) => dropPlan([g], rates, { mode: "mask", prefix: `drop${i}` }));
   const drop: DropPlan = { blocks: plans[0]!.blocks, inputs: plans.flatMap((p) => p.inputs) };
-  const targets = withScope("teacher", () => teacherTargets(teacher, batch, scalars.teacherTemp, c));
-  const outs = withScope("student", () => studentOutputs(student, batch, plans.map((p) => p.blocks)));
+  const targets = withScope("teacher", () =>
+    teacherTargets(teacher, batch, scalars.teacherTemp, c),
+  );
+  const outs = withScope("student", () =>
+    studentOutputs(
+      student,
+      batch,
+      plans.map((p) => p.blocks),
+    ),
+  );
   const losses: SslLosses = withScope("loss", () => sslLosses(outs, targets, batch, c));
-  const grads = grad(losses.total, keys.map((k) => s.get(k)!));
+  const grads = grad(
+    losses.total,
+    keys.map((k) => s.get(k)!),
+  );
   const outputs: Record<string, Tensor> = {};
   for (const n of LOSS_NAMES) outputs[`loss.${n}`] = losses.reported[n];
   const clipped = withScope("clip", () => clipPerSubmodule(keys, grads, c.clipGrad));
   keys.forEach((k, i) => {
     if (c.emitGrads) outputs[`grad.student.${k}`] = grads[i]!;
-    const m = paramMultipliers(k, { numLayers: c.arch.backbone.depth, layerwiseDecay: c.layerwiseDecay, patchEmbedLrMult: c.patchEmbedLrMult });
-    const adam = withScope(`adamw.${k}`, () => adamwUpdate(
-      { param: s.get(k)!, m: input(`adam.m.${k}`, s.get(k)!.shape), v: input(`adam.v.${k}`, s.get(k)!.shape) },
-      clipped[i]!,
-      {
-        lr: mulScalar(m.isLastLayer ? scalars.lastLayerLr : scalars.lr, m.lrMultiplier),
-        weightDecay: mulScalar(scalars.wd, m.wdMultiplier),
-        beta1: c.adamwBetas[0],
-        beta2: c.adamwBetas[1],
-        eps: c.adamwEps,
-        biasCorrection1: scalars.bc1,
-        biasCorrection2: scalars.bc2,
-      },
-    ));
+    const m = paramMultipliers(k, {
+      numLayers: c.arch.backbone.depth,
+      layerwiseDecay: c.layerwiseDecay,
+      patchEmbedLrMult: c.patchEmbedLrMult,
+    });
+    const adam = withScope(`adamw.${k}`, () =>
+      adamwUpdate(
+        {
+          param: s.get(k)!,
+          m: input(`adam.m.${k}`, s.get(k)!.shape),
+          v: input(`adam.v.${k}`, s.get(k)!.shape),
+        },
+        clipped[i]!,
+        {
+          lr: mulScalar(m.isLastLayer ? scalars.lastLayerLr : scalars.lr, m.lrMultiplier),
+          weightDecay: mulScalar(scalars.wd, m.wdMultiplier),
+          beta1: c.adamwBetas[0],
+          beta2: c.adamwBetas[1],
+          eps: c.adamwEps,
+          biasCorrection1: scalars.bc1,
+          biasCorrection2: scalars.bc2,
+        },
+      ),
+    );
     outputs[`new.student.${k}`] = adam.param;
     outputs[`new.adam.m.${k}`] = adam.m;
     outputs[`new.adam.v.${k}`] = adam.v;
-    outputs[`new.teacher.${k}`] = withScope(`ema.${k}`, () => emaUpdate(t.get(k)!, adam.param, scalars.momentum));
+    outputs[`new.teacher.${k}`] = withScope(`ema.${k}`, () =>
+      emaUpdate(t.get(k)!, adam.param, scalars.momentum),
+    );
   });
   outputs["new.dinoCenter"] = targets.newDinoCenter;
   if (targets.newIbotCenter) outputs["new.ibotCenter"] = targets.newIbotCenter;
@@ -133,7 +164,10 @@ function stepBatchInputs(c: StepConfig): StepBatch {
   const gp = (c.globalSize / p) ** 2;
   return {
     globalCrops: input("globalCrops", [2 * c.batch, 3, c.globalSize, c.globalSize]),
-    localCrops: c.nLocal > 0 ? input("localCrops", [c.nLocal * c.batch, 3, c.localSize, c.localSize]) : undefined,
+    localCrops:
+      c.nLocal > 0
+        ? input("localCrops", [c.nLocal * c.batch, 3, c.localSize, c.localSize])
+        : undefined,
     masks: input("masks", [2 * c.batch, gp], "bool"),
     maskIndices: input("maskIndices", [c.upperbound], "int64"),
     maskWeights: input("maskWeights", [c.upperbound]),
@@ -142,12 +176,21 @@ function stepBatchInputs(c: StepConfig): StepBatch {
   };
 }
 
-function clipPerSubmodule(keys: readonly string[], grads: readonly Tensor[], maxNorm: number): Tensor[] {
+function clipPerSubmodule(
+  keys: readonly string[],
+  grads: readonly Tensor[],
+  maxNorm: number,
+): Tensor[] {
   const subs = [...new Set(keys.map(submoduleOf))];
   const out = [...grads];
   for (const sub of subs) {
     const idx = keys.flatMap((k, i) => (submoduleOf(k) === sub ? [i] : []));
-    const clippedGrads = withScope(sub, () => clipByNorm(idx.map((i) => grads[i]!), maxNorm));
+    const clippedGrads = withScope(sub, () =>
+      clipByNorm(
+        idx.map((i) => grads[i]!),
+        maxNorm,
+      ),
+    );
     idx.forEach((i, j) => {
       out[i] = clippedGrads[j]!;
     });

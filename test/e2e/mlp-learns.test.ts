@@ -2,6 +2,7 @@
 // ops, ONNX Runtime), with all state flowing in and out of one step graph.
 import { describe, expect, it } from "vitest";
 import {
+  add,
   gelu,
   grad,
   type HostTensor,
@@ -11,7 +12,6 @@ import {
   mean,
   mul,
   sub,
-  add,
   type Tensor,
   toNumbers,
 } from "../../src/core/index.js";
@@ -19,7 +19,14 @@ import { createRuntime } from "../../src/runtime/index.js";
 import { adamwUpdate } from "../../src/train/optimizer.js";
 import { rand } from "../helpers/op-check.js";
 
-const SHAPES: Record<string, number[]> = { w1: [1, 32], b1: [32], w2: [32, 32], b2: [32], w3: [32, 1], b3: [1] };
+const SHAPES: Record<string, number[]> = {
+  w1: [1, 32],
+  b1: [32],
+  w2: [32, 32],
+  b2: [32],
+  w3: [32, 1],
+  b3: [1],
+};
 
 describe("an MLP learns through the core", () => {
   it("fits sin(3x) with AdamW: the loss falls by over 20x", async () => {
@@ -43,11 +50,20 @@ describe("an MLP learns through the core", () => {
     const diff = sub(out, y);
     const loss = mean(mul(diff, diff));
     const names = Object.keys(SHAPES);
-    const grads = grad(loss, names.map((k) => p[k]!));
+    const grads = grad(
+      loss,
+      names.map((k) => p[k]!),
+    );
     const outputs: Record<string, Tensor> = { loss };
     names.forEach((k, i) => {
       const s = adamwUpdate({ param: p[k]!, m: m[k]!, v: v[k]! }, grads[i]!, {
-        lr, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, biasCorrection1: bc1, biasCorrection2: bc2,
+        lr,
+        weightDecay: 0,
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+        biasCorrection1: bc1,
+        biasCorrection2: bc2,
       });
       outputs[`new.${k}`] = s.param;
       outputs[`new.m.${k}`] = s.m;
@@ -58,7 +74,11 @@ describe("an MLP learns through the core", () => {
     const xs = Array.from({ length: n }, (_, i) => -1 + (2 * i) / (n - 1));
     const state: Record<string, HostTensor> = {
       x: hostTensor("float32", [n, 1], xs),
-      y: hostTensor("float32", [n, 1], xs.map((t) => Math.sin(3 * t))),
+      y: hostTensor(
+        "float32",
+        [n, 1],
+        xs.map((t) => Math.sin(3 * t)),
+      ),
     };
     names.forEach((k, i) => {
       const s = SHAPES[k]!;

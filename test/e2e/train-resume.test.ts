@@ -1,6 +1,6 @@
 // A killed run resumes from its last checkpoint and ends bit-identical to an uninterrupted run;
 // the smoke run's losses are finite, the weights move and the teacher is the EMA of the student.
-import { mkdtempSync, writeFileSync, readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -32,15 +32,34 @@ describe("training loop", () => {
     const a = mkdtempSync(join(tmpdir(), "dinov2-resume-a-"));
     const b = mkdtempSync(join(tmpdir(), "dinov2-resume-b-"));
     const full = await runTraining({ resolved, dataset: DATA, outputDir: a, iters: 6, threads: 1 });
-    await runTraining({ resolved, dataset: DATA, outputDir: b, iters: 3, threads: 1, checkpointEvery: 3 });
+    await runTraining({
+      resolved,
+      dataset: DATA,
+      outputDir: b,
+      iters: 3,
+      threads: 1,
+      checkpointEvery: 3,
+    });
     // A write that dies half way leaves a temp file behind; resume must ignore it.
     writeFileSync(join(b, "checkpoints", "checkpoint-0000004.safetensors.tmp"), "partial");
-    const resumed = await runTraining({ resolved, dataset: DATA, outputDir: b, iters: 6, threads: 1, resume: true });
+    const resumed = await runTraining({
+      resolved,
+      dataset: DATA,
+      outputDir: b,
+      iters: 6,
+      threads: 1,
+      resume: true,
+    });
     expect(resumed.resumedFrom).toBe(3);
     expect(resumed.state.iteration).toBe(6);
     for (const [k, v] of full.state.tensors) {
       const w = resumed.state.tensors.get(k)!;
-      expect(Buffer.from((w.data as Float32Array).buffer).equals(Buffer.from((v.data as Float32Array).buffer)), k).toBe(true);
+      expect(
+        Buffer.from((w.data as Float32Array).buffer).equals(
+          Buffer.from((v.data as Float32Array).buffer),
+        ),
+        k,
+      ).toBe(true);
     }
     expect(readdirSync(join(b, "checkpoints"))).toContain("last_checkpoint");
   });
@@ -49,9 +68,16 @@ describe("training loop", () => {
     const resolved = resolveConfig({ preset: "vits14-demo", sets: SETS });
     const dir = mkdtempSync(join(tmpdir(), "dinov2-smoke-"));
     const r = await runTraining({ resolved, dataset: DATA, outputDir: dir, iters: 2, threads: 1 });
-    for (const s of r.history) for (const v of Object.values(s.losses)) expect(Number.isFinite(v)).toBe(true);
+    for (const s of r.history)
+      for (const v of Object.values(s.losses)) expect(Number.isFinite(v)).toBe(true);
     const key = "backbone.blocks.0.attn.qkv.weight";
-    const init = await runTraining({ resolved, dataset: DATA, outputDir: mkdtempSync(join(tmpdir(), "dinov2-0-")), iters: 0, threads: 1 });
+    const init = await runTraining({
+      resolved,
+      dataset: DATA,
+      outputDir: mkdtempSync(join(tmpdir(), "dinov2-0-")),
+      iters: 0,
+      threads: 1,
+    });
     const s0 = toNumbers(init.state.tensors.get(`student.${key}`)!);
     const s2 = toNumbers(r.state.tensors.get(`student.${key}`)!);
     expect(s2.some((v, i) => v !== s0[i])).toBe(true);

@@ -31,8 +31,10 @@ export function fixturesRoot(): string {
 /** Every fixture set: each subfolder of the root, or the root itself when it holds fixtures. */
 export function fixtureSets(): FixtureSet[] {
   const root = fixturesRoot();
-  if (!existsSync(root)) throw new Error(`fixture root ${root} does not exist (set DINOV2_FIXTURES)`);
-  const holdsFixtures = (dir: string) => readdirSync(dir).some((f) => KNOWN_FIXTURES.some((k) => f.startsWith(k)));
+  if (!existsSync(root))
+    throw new Error(`fixture root ${root} does not exist (set DINOV2_FIXTURES)`);
+  const holdsFixtures = (dir: string) =>
+    readdirSync(dir).some((f) => KNOWN_FIXTURES.some((k) => f.startsWith(k)));
   if (holdsFixtures(root)) return [{ name: ".", dir: root }];
   return readdirSync(root)
     .filter((f) => statSync(join(root, f)).isDirectory())
@@ -49,7 +51,11 @@ export function setsWith(file: string): { set: FixtureSet; path: string }[] {
     const names =
       star < 0
         ? [file].filter((f) => existsSync(join(set.dir, f)))
-        : readdirSync(set.dir).filter((f) => f.startsWith(pre) && f.endsWith(post) && f.length >= pre.length + post.length).sort();
+        : readdirSync(set.dir)
+            .filter(
+              (f) => f.startsWith(pre) && f.endsWith(post) && f.length >= pre.length + post.length,
+            )
+            .sort();
     for (const n of names) out.push({ set, path: join(set.dir, n) });
   }
   return out;
@@ -82,7 +88,9 @@ export function expectClose(key: string, got: HostTensor, want: HostTensor, tol 
   });
   const rel = worst / Math.max(scale, 1e-30);
   if (!(rel <= tol)) {
-    throw new Error(`${key}: max error ${worst.toExponential(3)} at element ${at} (got ${g[at]}, expected ${w[at]}), ${rel.toExponential(3)} of max |expected| ${scale.toExponential(3)} > ${tol}`);
+    throw new Error(
+      `${key}: max error ${worst.toExponential(3)} at element ${at} (got ${g[at]}, expected ${w[at]}), ${rel.toExponential(3)} of max |expected| ${scale.toExponential(3)} > ${tol}`,
+    );
   }
   return rel;
 }

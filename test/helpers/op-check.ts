@@ -45,7 +45,13 @@ export function randomValues(n: number, seed: number, lo = -1, hi = 1): number[]
   });
 }
 
-export function rand(shape: readonly number[], seed: number, dtype: DType = "float64", lo = -1, hi = 1): HostTensor {
+export function rand(
+  shape: readonly number[],
+  seed: number,
+  dtype: DType = "float64",
+  lo = -1,
+  hi = 1,
+): HostTensor {
   const n = shape.reduce((a, b) => a * b, 1);
   return hostTensor(dtype, shape, randomValues(n, seed, lo, hi));
 }
@@ -68,7 +74,11 @@ export interface GradcheckResult {
  * Compares d/dx sum(build(x) * R) from the backward graph with central differences of the
  * forward graph. R is a fixed random tensor so every output element matters.
  */
-export async function gradcheck(build: Build, inputs: readonly HostTensor[], opts: GradcheckOptions = {}): Promise<GradcheckResult> {
+export async function gradcheck(
+  build: Build,
+  inputs: readonly HostTensor[],
+  opts: GradcheckOptions = {},
+): Promise<GradcheckResult> {
   const rt = await testRuntime();
   const dtype = inputs.find((t) => t.dtype === "float64" || t.dtype === "float32")!.dtype;
   const eps = opts.eps ?? (dtype === "float64" ? 1e-6 : 1e-2);
@@ -79,14 +89,19 @@ export async function gradcheck(build: Build, inputs: readonly HostTensor[], opt
   const y = build(...xs);
   const r = constant(rand(y.shape, 7919, y.dtype, 0.5, 1.5));
   const loss = sum(mul(y, r));
-  const grads = grad(loss, wrt.map((i) => xs[i]!));
+  const grads = grad(
+    loss,
+    wrt.map((i) => xs[i]!),
+  );
   const outputs: Record<string, Tensor> = { loss };
   grads.forEach((g, k) => {
     outputs[`g${k}`] = g;
   });
   const exe = await rt.compile(outputs);
   const feedsOf = (ins: readonly HostTensor[]) =>
-    Object.fromEntries(ins.map((t, i) => [`x${i}`, t]).filter(([n]) => exe.inputs.has(n as string)));
+    Object.fromEntries(
+      ins.map((t, i) => [`x${i}`, t]).filter(([n]) => exe.inputs.has(n as string)),
+    );
   const analytic = await exe.run(feedsOf(inputs));
   let maxAbsErr = 0;
   let worst = "";

@@ -7,9 +7,9 @@ import { createBackbone } from "../../models/backbone.js";
 import { parseProvider } from "../../runtime/index.js";
 import { teacherBackbone } from "../../train/loop.js";
 import { defineCommand } from "../command.js";
+import { intFlag } from "../flag-values.js";
 import { knnMonitor, loadLabeled } from "../knn-monitor.js";
 import { pcaPicture, trainWithReports } from "../train-run.js";
-import { positiveInt } from "./train.js";
 
 /** The demo's recipe on top of the vits14-demo preset (tuned for a 2-core CPU). */
 export const DEMO_SETS = ["optim.base_lr=0.02"] as const;
@@ -25,30 +25,61 @@ export const demoCommand = defineCommand({
     "loss_curve.png, and prints one JSON line with knn_top1_trained and knn_top1_random.",
   ].join("\n"),
   flags: {
-    "output-dir": { type: "string", valueName: "DIR", description: "where the run goes", default: "runs/demo" },
+    "output-dir": {
+      type: "string",
+      valueName: "DIR",
+      description: "where the run goes",
+      default: "runs/demo",
+    },
     iters: { type: "string", valueName: "N", description: "training iterations", default: "500" },
-    set: { type: "string", multiple: true, valueName: "KEY=VALUE", description: "override a config key (repeatable)" },
-    provider: { type: "string", valueName: "NAME", description: "cpu | webgpu | cuda", default: "cpu" },
-    workers: { type: "string", valueName: "N", description: "data loading worker threads", default: "1" },
+    set: {
+      type: "string",
+      multiple: true,
+      valueName: "KEY=VALUE",
+      description: "override a config key (repeatable)",
+    },
+    provider: {
+      type: "string",
+      valueName: "NAME",
+      description: "cpu | webgpu | cuda",
+      default: "cpu",
+    },
+    workers: {
+      type: "string",
+      valueName: "N",
+      description: "data loading worker threads",
+      default: "1",
+    },
     resume: { type: "boolean", description: "continue an interrupted demo in --output-dir" },
   },
   examples: ["npm start", "dinov2 demo --iters 1000 --output-dir runs/demo-long"],
   run: async (v, ctx) => {
     const log = (s: string) => process.stderr.write(`${s}\n`);
-    const iters = positiveInt("--iters", v.iters);
-    const resolved = resolveConfig({ preset: "vits14-demo", sets: [...DEMO_SETS, `optim.epochs=${Math.ceil(iters / 50)}`, ...v.set] });
+    const iters = intFlag(v.iters, "iters", { min: 1 });
+    const resolved = resolveConfig({
+      preset: "vits14-demo",
+      sets: [...DEMO_SETS, `optim.epochs=${Math.ceil(iters / 50)}`, ...v.set],
+    });
     const side = resolved.cfg.crops.global_crops_size;
     const patch = resolved.derived.backbone.patchSize;
     log("dinov2 demo: rendering the held-out k-NN split of the synthetic dataset...");
-    const index = await loadLabeled({ kind: "synthetic", seed: 1001, length: 1000, size: 64 }, side, patch);
-    const queries = await loadLabeled({ kind: "synthetic", seed: 1002, length: 500, size: 64 }, side, patch);
+    const index = await loadLabeled(
+      { kind: "synthetic", seed: 1001, length: 1000, size: 64 },
+      side,
+      patch,
+    );
+    const queries = await loadLabeled(
+      { kind: "synthetic", seed: 1002, length: 500, size: 64 },
+      side,
+      patch,
+    );
     const out = await trainWithReports({
       resolved,
       dataset: { kind: "synthetic", seed: 1, length: 1_000_000, size: 64 },
       outputDir: v["output-dir"],
       iters,
       resume: v.resume,
-      workers: positiveInt("--workers", v.workers, true),
+      workers: intFlag(v.workers, "workers", { min: 0 }),
       provider: parseProvider(v.provider),
       checkpointEvery: 100,
       evalEvery: 100,
@@ -58,16 +89,22 @@ export const demoCommand = defineCommand({
     const monitor = knnMonitor(out.runtime, out.backbone, index, queries);
     const trained = out.finalEval ?? (await monitor(teacherBackbone(out.result.state)));
     const random = await monitor(createBackbone(out.backbone, 12345).weights);
-    const big = await loadLabeled({ kind: "synthetic", seed: 1003, length: 6, size: 112 }, 112, patch);
+    const big = await loadLabeled(
+      { kind: "synthetic", seed: 1003, length: 6, size: 112 },
+      112,
+      patch,
+    );
     const pcaPath = join(v["output-dir"], "pca.png");
     await pcaPicture(out.runtime, out.backbone, teacherBackbone(out.result.state), big, 6, pcaPath);
-    ctx.out(JSON.stringify({
-      knn_top1_trained: trained.knn_top1_k20 ?? trained.knn_top1_k10,
-      knn_top1_random: random.knn_top1_k20 ?? random.knn_top1_k10,
-      knn_k: 20,
-      iterations: out.result.state.iteration,
-      files: { ...out.files, pca: pcaPath, metrics: join(v["output-dir"], "metrics.jsonl") },
-    }));
+    ctx.out(
+      JSON.stringify({
+        knn_top1_trained: trained.knn_top1_k20 ?? trained.knn_top1_k10,
+        knn_top1_random: random.knn_top1_k20 ?? random.knn_top1_k10,
+        knn_k: 20,
+        iterations: out.result.state.iteration,
+        files: { ...out.files, pca: pcaPath, metrics: join(v["output-dir"], "metrics.jsonl") },
+      }),
+    );
     return 0;
   },
 });

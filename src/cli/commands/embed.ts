@@ -1,6 +1,5 @@
 // `dinov2 embed`: CLS features (optionally patch and register tokens) of image files, written as
 // .npy or .safetensors with a .jsonl index; progress on stderr; undecodable files skipped.
-import { ConfigError } from "../../config/errors.js";
 import { DataError } from "../../data/errors.js";
 import {
   checkImageSize,
@@ -13,7 +12,8 @@ import {
 } from "../../inference/index.js";
 import { PROVIDERS } from "../../runtime/index.js";
 import { defineCommand } from "../command.js";
-import { choiceFlag, intFlag } from "../flag-values.js";
+import { asUsage, choiceFlag, intFlag, requiredFlag } from "../flag-values.js";
+import { createProgressBar, type ProgressBar } from "../progress.js";
 import { UsageError } from "../usage-error.js";
 
 export const embedCommand = defineCommand({
@@ -69,9 +69,9 @@ export const embedCommand = defineCommand({
     "dinov2 embed --model vits14 --input a.jpg b.png --output feats.safetensors --patch-tokens",
   ],
   run: async (flags, ctx) => {
-    const model = required(flags.model, "model");
-    const output = required(flags.output, "output");
-    const inputs = [required(flags.input, "input"), ...ctx.positionals];
+    const model = requiredFlag(flags.model, "model", "embed");
+    const output = requiredFlag(flags.output, "output", "embed");
+    const inputs = [requiredFlag(flags.input, "input", "embed"), ...ctx.positionals];
     asUsage("--output", () => featureFormat(output));
     const batchSize = intFlag(flags["batch-size"], "batch-size", { min: 1 });
     const imageSize = intFlag(flags["image-size"], "image-size", { min: 1 });
@@ -120,63 +120,17 @@ export const embedCommand = defineCommand({
   },
 });
 
-function required(value: string | undefined, flag: string): string {
-  if (value === undefined || value === "") {
-    throw new UsageError(`--${flag} is required`, {
-      flag: `--${flag}`,
-      hint: "run `dinov2 embed --help`",
-    });
-  }
-  return value;
-}
-
-/** A ConfigError about one flag's value becomes a UsageError naming the flag. */
-function asUsage<T>(flag: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    throw new UsageError(`${flag}: ${e.message.replace(/^config: /, "").split("\n")[0]}`, {
-      flag,
-      ...(e.hint ? { hint: e.hint } : {}),
-    });
-  }
-}
-
 function log(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-/** Redraws one line on a terminal; elsewhere prints a line at most every 5 s, and the last. */
+/** The shared progress bar, created once the number of images is known. */
 function progressBar(): (p: EmbedProgress) => void {
-  const isTty = process.stderr.isTTY === true;
-  let lastPrint = 0;
+  let bar: ProgressBar | undefined;
   return (p) => {
-    const finished = p.total !== undefined && p.done + p.skipped >= p.total;
-    if (!isTty && !finished && p.elapsedMs - lastPrint < 5000) return;
-    lastPrint = p.elapsedMs;
-    const line = renderProgress(p);
-    process.stderr.write(isTty ? `\r${line}\x1b[K${finished ? "\n" : ""}` : `${line}\n`);
+    bar ??= createProgressBar({ total: p.total ?? 0, label: "embed", unit: "img" });
+    const seen = p.done + p.skipped;
+    bar.update(seen, p.skipped > 0 ? `${p.skipped} skipped` : undefined);
+    if (p.total !== undefined && seen >= p.total) bar.finish();
   };
-}
-
-function renderProgress(p: EmbedProgress): string {
-  const rate = p.done / Math.max(p.elapsedMs / 1000, 1e-9);
-  const seen = p.done + p.skipped;
-  const skipped = p.skipped > 0 ? `, ${p.skipped} skipped` : "";
-  if (p.total === undefined) return `${p.done} images, ${rate.toFixed(1)} img/s${skipped}`;
-  const width = 30;
-  const filled = Math.round((width * seen) / Math.max(p.total, 1));
-  const eta = rate > 0 ? (p.total - seen) / rate : Number.NaN;
-  const bar = `[${"=".repeat(filled)}${" ".repeat(width - filled)}]`;
-  return `${bar} ${seen}/${p.total}  ${rate.toFixed(1)} img/s  ETA ${fmtDuration(eta)}${skipped}`;
-}
-
-function fmtDuration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return "--:--";
-  const s = Math.round(seconds);
-  const hms = [Math.floor(s / 3600), Math.floor((s % 3600) / 60), s % 60];
-  return (hms[0]! > 0 ? hms : hms.slice(1))
-    .map((v, i) => (i === 0 ? String(v) : String(v).padStart(2, "0")))
-    .join(":");
 }

@@ -1,11 +1,9 @@
 // `dinov2 export-onnx`: the backbone as a Hugging Face-style ONNX model (Dinov2Model outputs),
 // with config.json and preprocessor_config.json beside it, for onnxruntime and transformers.js.
-import { ConfigError } from "../../config/errors.js";
 import { fmtShape } from "../../core/index.js";
 import { checkImageSize, exportOnnx, resolveModel } from "../../inference/index.js";
 import { defineCommand } from "../command.js";
-import { intFlag } from "../flag-values.js";
-import { UsageError } from "../usage-error.js";
+import { asUsage, intFlag, requiredFlag } from "../flag-values.js";
 
 export const exportOnnxCommand = defineCommand({
   name: "export-onnx",
@@ -46,8 +44,8 @@ export const exportOnnxCommand = defineCommand({
     "dinov2 export-onnx --model vitg14 --image-size 518 --output g.onnx --external-data",
   ],
   run: async (flags, ctx) => {
-    const model = required(flags.model, "model");
-    const output = required(flags.output, "output");
+    const model = requiredFlag(flags.model, "model", "export-onnx");
+    const output = requiredFlag(flags.output, "output", "export-onnx");
     const imageSize = intFlag(flags["image-size"], "image-size", { min: 1 });
     const batchSize = intFlag(flags["batch-size"], "batch-size", { min: 1 });
     const { backbone, description } = asUsage("--model", () => resolveModel(model));
@@ -70,25 +68,3 @@ export const exportOnnxCommand = defineCommand({
     return 0;
   },
 });
-
-function required(value: string | undefined, flag: string): string {
-  if (value === undefined || value === "") {
-    throw new UsageError(`--${flag} is required`, {
-      flag: `--${flag}`,
-      hint: "run `dinov2 export-onnx --help`",
-    });
-  }
-  return value;
-}
-
-function asUsage<T>(flag: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    throw new UsageError(`${flag}: ${e.message.replace(/^config: /, "").split("\n")[0]}`, {
-      flag,
-      ...(e.hint ? { hint: e.hint } : {}),
-    });
-  }
-}

@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { loadConfigFile, PRESET_NAMES, resolveConfig } from "../../config/index.js";
 import { parseProvider } from "../../runtime/index.js";
 import { defineCommand } from "../command.js";
-import { type KnnSets, datasetFromFlag, loadLabeled, trainWithReports } from "../train-run.js";
-import { UsageError } from "../usage-error.js";
+import { intFlag, requiredFlag } from "../flag-values.js";
+import { datasetFromFlag, type KnnSets, loadLabeled, trainWithReports } from "../train-run.js";
 
 export const trainCommand = defineCommand({
   name: "train",
@@ -19,21 +19,76 @@ export const trainCommand = defineCommand({
     `Presets: ${PRESET_NAMES.join(", ")}.`,
   ].join("\n"),
   flags: {
-    data: { type: "string", valueName: "DIR", description: 'images to train on (recursive), or "synthetic"', default: "synthetic" },
-    "output-dir": { type: "string", valueName: "DIR", description: "where checkpoints, metrics and exports go" },
-    config: { type: "string", valueName: "FILE", description: "a YAML or JSON config (official keys)" },
+    data: {
+      type: "string",
+      valueName: "DIR",
+      description: 'images to train on (recursive), or "synthetic"',
+      default: "synthetic",
+    },
+    "output-dir": {
+      type: "string",
+      valueName: "DIR",
+      description: "where checkpoints, metrics and exports go",
+    },
+    config: {
+      type: "string",
+      valueName: "FILE",
+      description: "a YAML or JSON config (official keys)",
+    },
     preset: { type: "string", valueName: "NAME", description: "a named preset (see above)" },
-    set: { type: "string", multiple: true, valueName: "KEY=VALUE", description: "override one config key (repeatable), e.g. --set optim.base_lr=0.002" },
-    iters: { type: "string", valueName: "N", description: "stop after N iterations (default: the schedule's length)" },
+    set: {
+      type: "string",
+      multiple: true,
+      valueName: "KEY=VALUE",
+      description: "override one config key (repeatable), e.g. --set optim.base_lr=0.002",
+    },
+    iters: {
+      type: "string",
+      valueName: "N",
+      description: "stop after N iterations (default: the schedule's length)",
+    },
     seed: { type: "string", valueName: "N", description: "train.seed" },
     resume: { type: "boolean", description: "continue from the newest checkpoint in --output-dir" },
-    "init-from": { type: "string", valueName: "FILE", description: "start from a checkpoint's weights (high-resolution phase: a larger --set crops.global_crops_size)" },
-    val: { type: "string", valueName: "DIR", description: "labeled images (class subfolders) for periodic k-NN" },
-    "eval-every": { type: "string", valueName: "N", description: "k-NN every N iterations", default: "250" },
-    "checkpoint-every": { type: "string", valueName: "N", description: "checkpoint every N iterations", default: "100" },
-    workers: { type: "string", valueName: "N", description: "data loading worker threads", default: "1" },
-    provider: { type: "string", valueName: "NAME", description: "cpu | webgpu | cuda", default: "cpu" },
-    threads: { type: "string", valueName: "N", description: "onnxruntime intra-op threads (default: all cores)" },
+    "init-from": {
+      type: "string",
+      valueName: "FILE",
+      description:
+        "start from a checkpoint's weights (high-resolution phase: a larger --set crops.global_crops_size)",
+    },
+    val: {
+      type: "string",
+      valueName: "DIR",
+      description: "labeled images (class subfolders) for periodic k-NN",
+    },
+    "eval-every": {
+      type: "string",
+      valueName: "N",
+      description: "k-NN every N iterations",
+      default: "250",
+    },
+    "checkpoint-every": {
+      type: "string",
+      valueName: "N",
+      description: "checkpoint every N iterations",
+      default: "100",
+    },
+    workers: {
+      type: "string",
+      valueName: "N",
+      description: "data loading worker threads",
+      default: "1",
+    },
+    provider: {
+      type: "string",
+      valueName: "NAME",
+      description: "cpu | webgpu | cuda",
+      default: "cpu",
+    },
+    threads: {
+      type: "string",
+      valueName: "N",
+      description: "onnxruntime intra-op threads (default: all cores)",
+    },
   },
   examples: [
     "dinov2 train --preset vits14-demo --data synthetic --output-dir runs/demo --iters 500",
@@ -42,7 +97,7 @@ export const trainCommand = defineCommand({
     "dinov2 train --preset vits14-demo --output-dir runs/hr --init-from runs/demo/checkpoints/checkpoint-0000500.safetensors --set crops.global_crops_size=112 --iters 100",
   ],
   run: async (v, ctx) => {
-    if (!v["output-dir"]) throw new UsageError("--output-dir is required", { hint: "e.g. --output-dir runs/my-run" });
+    const outputDir = requiredFlag(v["output-dir"], "output-dir", "train");
     const log = (s: string) => process.stderr.write(`${s}\n`);
     const sets = [...v.set, ...(v.seed !== undefined ? [`train.seed=${v.seed}`] : [])];
     const resolved = resolveConfig({
@@ -58,41 +113,44 @@ export const trainCommand = defineCommand({
       const side = cfg.crops.global_crops_size;
       const val = await datasetFromFlag(v.val, cfg.train.seed + 1, size, log);
       const labeledTrain = dataset.kind === "image-folder" && dataset.classNames.length > 0;
-      const index = await loadLabeled(labeledTrain ? dataset : val, side, derived.backbone.patchSize, 5000);
+      const index = await loadLabeled(
+        labeledTrain ? dataset : val,
+        side,
+        derived.backbone.patchSize,
+        5000,
+      );
       const queries = await loadLabeled(val, side, derived.backbone.patchSize, 5000);
       knn = { index, queries };
     }
     const out = await trainWithReports({
       resolved,
       dataset,
-      outputDir: v["output-dir"],
-      ...(v.iters !== undefined ? { iters: positiveInt("--iters", v.iters) } : {}),
+      outputDir: outputDir,
+      ...(v.iters !== undefined ? { iters: intFlag(v.iters, "iters", { min: 1 }) } : {}),
       resume: v.resume,
       ...(v["init-from"] ? { initFrom: v["init-from"] } : {}),
-      workers: positiveInt("--workers", v.workers, true),
+      workers: intFlag(v.workers, "workers", { min: 0 }),
       provider: parseProvider(v.provider),
-      ...(v.threads !== undefined ? { threads: positiveInt("--threads", v.threads) } : {}),
-      checkpointEvery: positiveInt("--checkpoint-every", v["checkpoint-every"]),
-      evalEvery: positiveInt("--eval-every", v["eval-every"]),
+      ...(v.threads !== undefined ? { threads: intFlag(v.threads, "threads", { min: 1 }) } : {}),
+      checkpointEvery: intFlag(v["checkpoint-every"], "checkpoint-every", { min: 1 }),
+      evalEvery: intFlag(v["eval-every"], "eval-every", { min: 1 }),
       ...(knn ? { knn } : {}),
       log,
     });
     const last = out.result.history[out.result.history.length - 1];
-    ctx.out(JSON.stringify({
-      iterations: out.result.state.iteration,
-      resumed_from: out.result.resumedFrom,
-      losses: last?.losses ?? null,
-      ...(out.finalEval ?? {}),
-      files: { ...out.files, metrics: join(v["output-dir"], "metrics.jsonl"), config: join(v["output-dir"], "config.json") },
-    }));
+    ctx.out(
+      JSON.stringify({
+        iterations: out.result.state.iteration,
+        resumed_from: out.result.resumedFrom,
+        losses: last?.losses ?? null,
+        ...(out.finalEval ?? {}),
+        files: {
+          ...out.files,
+          metrics: join(outputDir, "metrics.jsonl"),
+          config: join(outputDir, "config.json"),
+        },
+      }),
+    );
     return 0;
   },
 });
-
-export function positiveInt(flag: string, value: string, allowZero = false): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) {
-    throw new UsageError(`${flag} must be a ${allowZero ? "non-negative" : "positive"} integer; got "${value}"`);
-  }
-  return n;
-}

@@ -1,6 +1,18 @@
 // Composites: plain functions of primitives, so their gradients come for free.
 import type { Tensor } from "../tensor.js";
-import { add, div, erf, exp, log, maximum, mul, sigmoid, sqrt, stopGradient, sub } from "./elementwise.js";
+import {
+  add,
+  div,
+  erf,
+  exp,
+  log,
+  maximum,
+  mul,
+  sigmoid,
+  sqrt,
+  stopGradient,
+  sub,
+} from "./elementwise.js";
 import { max, mean, sum } from "./reduce.js";
 
 /** Exact (erf) GELU written with primitives: the reference for the fused `gelu`. */

@@ -3,7 +3,7 @@ import type { DType } from "../dtype.js";
 import { isFloat } from "../dtype.js";
 import { DTypeError, ShapeError } from "../errors.js";
 import { defineOp, requireFloat, sameDtype, sameShape, type VjpRule } from "../op.js";
-import { fmtShape, tryBroadcastShapes, type Shape } from "../shape.js";
+import { fmtShape, type Shape, tryBroadcastShapes } from "../shape.js";
 import type { Tensor, ValueType } from "../tensor.js";
 import { scalar } from "./leaf.js";
 
@@ -25,13 +25,21 @@ function broadcastShape(name: string) {
   return ([a, b]: readonly ValueType[]): Shape => {
     const s = tryBroadcastShapes(a!.shape, b!.shape);
     if (!s) {
-      throw new ShapeError(name, `shapes do not broadcast; got ${fmtShape(a!.shape)} and ${fmtShape(b!.shape)}`);
+      throw new ShapeError(
+        name,
+        `shapes do not broadcast; got ${fmtShape(a!.shape)} and ${fmtShape(b!.shape)}`,
+      );
     }
     return s;
   };
 }
 
-function binaryOp(name: string, onnxType: string, grad: VjpRule<NoAttrs> | "none", dtype?: (ins: readonly ValueType[]) => DType) {
+function binaryOp(
+  name: string,
+  onnxType: string,
+  grad: VjpRule<NoAttrs> | "none",
+  dtype?: (ins: readonly ValueType[]) => DType,
+) {
   return defineOp<NoAttrs>({
     name,
     shape: broadcastShape(name),
@@ -42,10 +50,12 @@ function binaryOp(name: string, onnxType: string, grad: VjpRule<NoAttrs> | "none
   });
 }
 
-const boolResult = (name: string) => (ins: readonly ValueType[]): DType => {
-  sameDtype(name)(ins);
-  return "bool";
-};
+const boolResult =
+  (name: string) =>
+  (ins: readonly ValueType[]): DType => {
+    sameDtype(name)(ins);
+    return "bool";
+  };
 
 /** Turns a JS number into a scalar constant of the other operand's dtype. */
 function lift(a: Operand, b: Operand): [Tensor, Tensor] {
@@ -67,14 +77,16 @@ const erfOp = unaryOp("erf", "Erf", ({ ins: [x], dout }) => [
   mul(dout, mul(exp(neg(mul(x!, x!))), 2 / Math.sqrt(Math.PI))),
 ]);
 const tanhOp = unaryOp("tanh", "Tanh", ({ out, dout }) => [mul(dout, sub(1, mul(out, out)))]);
-const sigmoidOp = unaryOp("sigmoid", "Sigmoid", ({ out, dout }) => [mul(dout, mul(out, sub(1, out)))]);
+const sigmoidOp = unaryOp("sigmoid", "Sigmoid", ({ out, dout }) => [
+  mul(dout, mul(out, sub(1, out))),
+]);
 const absOp = unaryOp("abs", "Abs", ({ ins: [x], dout }) => [mul(dout, sign(x!))]);
 const signOp = unaryOp("sign", "Sign", () => [null]);
 
 const addOp = binaryOp("add", "Add", ({ dout }) => [dout, dout]);
 const subOp = binaryOp("sub", "Sub", ({ dout }) => [dout, neg(dout)]);
 const mulOp = binaryOp("mul", "Mul", ({ ins: [a, b], dout }) => [mul(dout, b!), mul(dout, a!)]);
-const divOp = binaryOp("div", "Div", ({ ins: [a, b], out, dout }) => [
+const divOp = binaryOp("div", "Div", ({ ins: [, b], out, dout }) => [
   div(dout, b!),
   neg(div(mul(dout, out), b!)),
 ]);
@@ -96,7 +108,12 @@ const equalOp = binaryOp("equal", "Equal", "none", boolResult("equal"));
 const lessOp = binaryOp("less", "Less", "none", boolResult("less"));
 const greaterOp = binaryOp("greater", "Greater", "none", boolResult("greater"));
 const lessOrEqualOp = binaryOp("lessOrEqual", "LessOrEqual", "none", boolResult("lessOrEqual"));
-const greaterOrEqualOp = binaryOp("greaterOrEqual", "GreaterOrEqual", "none", boolResult("greaterOrEqual"));
+const greaterOrEqualOp = binaryOp(
+  "greaterOrEqual",
+  "GreaterOrEqual",
+  "none",
+  boolResult("greaterOrEqual"),
+);
 
 const whereOp = defineOp<NoAttrs>({
   name: "where",
@@ -105,7 +122,8 @@ const whereOp = defineOp<NoAttrs>({
     return broadcastShape("where")([c!, { shape: ab, dtype: a!.dtype }]);
   },
   dtype: ([c, a, b]) => {
-    if (c!.dtype !== "bool") throw new DTypeError("where", `condition must be bool; got ${c!.dtype}`);
+    if (c!.dtype !== "bool")
+      throw new DTypeError("where", `condition must be bool; got ${c!.dtype}`);
     return sameDtype("where")([a!, b!]);
   },
   broadcasts: true,
@@ -114,14 +132,21 @@ const whereOp = defineOp<NoAttrs>({
 });
 
 const ONNX_TYPE_CODE: Record<DType, number> = {
-  float32: 1, float64: 11, float16: 10, int64: 7, int32: 6, bool: 9,
+  float32: 1,
+  float64: 11,
+  float16: 10,
+  int64: 7,
+  int32: 6,
+  bool: 9,
 };
 
 const castOp = defineOp<{ readonly to: DType }>({
   name: "cast",
   shape: sameShape,
   dtype: (_, { to }) => to,
-  grad: ({ ins: [x], dout }) => [isFloat(x!.dtype) && isFloat(dout.dtype) ? cast(dout, x!.dtype) : null],
+  grad: ({ ins: [x], dout }) => [
+    isFloat(x!.dtype) && isFloat(dout.dtype) ? cast(dout, x!.dtype) : null,
+  ],
   onnx: (b, ins, { to }) => b.node("Cast", ins, { to: ONNX_TYPE_CODE[to] }),
 });
 
@@ -154,7 +179,8 @@ export const equal = (a: Operand, b: Operand): Tensor => equalOp(lift(a, b), NON
 export const less = (a: Operand, b: Operand): Tensor => lessOp(lift(a, b), NONE);
 export const greater = (a: Operand, b: Operand): Tensor => greaterOp(lift(a, b), NONE);
 export const lessOrEqual = (a: Operand, b: Operand): Tensor => lessOrEqualOp(lift(a, b), NONE);
-export const greaterOrEqual = (a: Operand, b: Operand): Tensor => greaterOrEqualOp(lift(a, b), NONE);
+export const greaterOrEqual = (a: Operand, b: Operand): Tensor =>
+  greaterOrEqualOp(lift(a, b), NONE);
 export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
   const [ta, tb] = lift(a, b);
   return whereOp([cond, ta, tb], NONE);
@@ -163,8 +189,28 @@ export const cast = (x: Tensor, to: DType): Tensor => (x.dtype === to ? x : cast
 export const stopGradient = (x: Tensor): Tensor => stopGradientOp([x], NONE);
 
 export const ELEMENTWISE_OPS = [
-  negOp.def, expOp.def, logOp.def, sqrtOp.def, erfOp.def, tanhOp.def, sigmoidOp.def, absOp.def,
-  signOp.def, addOp.def, subOp.def, mulOp.def, divOp.def, powOp.def, maximumOp.def, minimumOp.def,
-  equalOp.def, lessOp.def, greaterOp.def, lessOrEqualOp.def, greaterOrEqualOp.def, whereOp.def,
-  castOp.def, stopGradientOp.def,
+  negOp.def,
+  expOp.def,
+  logOp.def,
+  sqrtOp.def,
+  erfOp.def,
+  tanhOp.def,
+  sigmoidOp.def,
+  absOp.def,
+  signOp.def,
+  addOp.def,
+  subOp.def,
+  mulOp.def,
+  divOp.def,
+  powOp.def,
+  maximumOp.def,
+  minimumOp.def,
+  equalOp.def,
+  lessOp.def,
+  greaterOp.def,
+  lessOrEqualOp.def,
+  greaterOrEqualOp.def,
+  whereOp.def,
+  castOp.def,
+  stopGradientOp.def,
 ] as const;

@@ -16,7 +16,10 @@ const inputOp = defineOp<InputAttrs>({
   name: "input",
   shape: (_, { name, shape }) => {
     if (!shape.every((d) => Number.isInteger(d) && d >= 0)) {
-      throw new ShapeError("input", `dimensions must be non-negative integers; got [${shape}] for ${name}`);
+      throw new ShapeError(
+        "input",
+        `dimensions must be non-negative integers; got [${shape}] for ${name}`,
+      );
     }
     return shape;
   },

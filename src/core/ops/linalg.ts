@@ -11,18 +11,28 @@ const matmulOp = defineOp<Record<string, never>>({
     const sa = a!.shape;
     const sb = b!.shape;
     if (sa.length < 2 || sb.length < 2) {
-      throw new ShapeError("matmul", `operands must have rank >= 2; got ${fmtShape(sa)} @ ${fmtShape(sb)}`);
+      throw new ShapeError(
+        "matmul",
+        `operands must have rank >= 2; got ${fmtShape(sa)} @ ${fmtShape(sb)}`,
+      );
     }
     const k1 = sa[sa.length - 1]!;
     const k2 = sb[sb.length - 2]!;
     if (k1 !== k2) {
-      throw new ShapeError("matmul", `inner dimensions differ; got ${fmtShape(sa)} @ ${fmtShape(sb)} (${k1} ≠ ${k2})`, {
-        hint: "was the Linear built with inFeatures equal to the input's last dimension?",
-      });
+      throw new ShapeError(
+        "matmul",
+        `inner dimensions differ; got ${fmtShape(sa)} @ ${fmtShape(sb)} (${k1} ≠ ${k2})`,
+        {
+          hint: "was the Linear built with inFeatures equal to the input's last dimension?",
+        },
+      );
     }
     const batch = tryBroadcastShapes(sa.slice(0, -2), sb.slice(0, -2));
     if (!batch) {
-      throw new ShapeError("matmul", `batch dimensions do not broadcast; got ${fmtShape(sa)} @ ${fmtShape(sb)}`);
+      throw new ShapeError(
+        "matmul",
+        `batch dimensions do not broadcast; got ${fmtShape(sa)} @ ${fmtShape(sb)}`,
+      );
     }
     return [...batch, sa[sa.length - 2]!, sb[sb.length - 1]!];
   },

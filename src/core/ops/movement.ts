@@ -1,7 +1,16 @@
 // Data movement: reshape, transpose, expand, slice, pad, concat, gather, indexAdd.
 import { DTypeError, ShapeError } from "../errors.js";
 import { defineOp, sameDtype } from "../op.js";
-import { argsort, fmtShape, isPermutation, normalizeAxis, numel, type Shape, shapesEqual, tryBroadcastShapes } from "../shape.js";
+import {
+  argsort,
+  fmtShape,
+  isPermutation,
+  normalizeAxis,
+  numel,
+  type Shape,
+  shapesEqual,
+  tryBroadcastShapes,
+} from "../shape.js";
 import type { Tensor, ValueType } from "../tensor.js";
 import { scalar } from "./leaf.js";
 
@@ -9,7 +18,10 @@ const reshapeOp = defineOp<{ readonly shape: Shape }>({
   name: "reshape",
   shape: ([x], { shape }) => {
     if (numel(shape) !== numel(x!.shape)) {
-      throw new ShapeError("reshape", `element counts differ; got ${fmtShape(x!.shape)} -> ${fmtShape(shape)}`);
+      throw new ShapeError(
+        "reshape",
+        `element counts differ; got ${fmtShape(x!.shape)} -> ${fmtShape(shape)}`,
+      );
     }
     return shape;
   },
@@ -22,7 +34,10 @@ const transposeOp = defineOp<{ readonly perm: readonly number[] }>({
   name: "transpose",
   shape: ([x], { perm }) => {
     if (!isPermutation(perm, x!.shape.length)) {
-      throw new ShapeError("transpose", `perm [${perm}] is not a permutation of ${x!.shape.length} axes`);
+      throw new ShapeError(
+        "transpose",
+        `perm [${perm}] is not a permutation of ${x!.shape.length} axes`,
+      );
     }
     return perm.map((a) => x!.shape[a]!);
   },
@@ -37,7 +52,10 @@ const expandOp = defineOp<{ readonly shape: Shape }>({
   shape: ([x], { shape }) => {
     const s = tryBroadcastShapes(x!.shape, shape);
     if (!s || !shapesEqual(s, shape)) {
-      throw new ShapeError("expand", `cannot broadcast ${fmtShape(x!.shape)} to ${fmtShape(shape)}`);
+      throw new ShapeError(
+        "expand",
+        `cannot broadcast ${fmtShape(x!.shape)} to ${fmtShape(shape)}`,
+      );
     }
     return shape;
   },
@@ -61,7 +79,9 @@ const sliceOp = defineOp<SliceAttrs>({
     pad(dout, [...starts, ...x!.shape.map((d, i) => d - ends[i]!)]),
   ],
   onnx: (b, [x], { starts, ends }, _, [xt]) => {
-    const axes = xt!.shape.map((_, i) => i).filter((i) => starts[i] !== 0 || ends[i] !== xt!.shape[i]);
+    const axes = xt!.shape
+      .map((_, i) => i)
+      .filter((i) => starts[i] !== 0 || ends[i] !== xt!.shape[i]);
     if (axes.length === 0) return b.node("Identity", [x!]);
     return b.node("Slice", [
       x!,
@@ -77,14 +97,19 @@ const padOp = defineOp<{ readonly pads: readonly number[] }>({
   shape: ([x], { pads }) => {
     const r = x!.shape.length;
     if (pads.length !== 2 * r || pads.some((p) => !Number.isInteger(p) || p < 0)) {
-      throw new ShapeError("pad", `pads must be ${2 * r} non-negative integers (befores, then afters); got [${pads}]`);
+      throw new ShapeError(
+        "pad",
+        `pads must be ${2 * r} non-negative integers (befores, then afters); got [${pads}]`,
+      );
     }
     return x!.shape.map((d, i) => d + pads[i]! + pads[i + r]!);
   },
   dtype: ([x]) => x!.dtype,
   grad: ({ ins: [x], dout, attrs: { pads } }) => {
     const r = x!.shape.length;
-    return [sliceOp([dout], { starts: pads.slice(0, r), ends: x!.shape.map((d, i) => pads[i]! + d) })];
+    return [
+      sliceOp([dout], { starts: pads.slice(0, r), ends: x!.shape.map((d, i) => pads[i]! + d) }),
+    ];
   },
   onnx: (b, [x], { pads }, out) =>
     b.node("Pad", [x!, b.constInt64(pads), b.constScalar(0, out.dtype)], { mode: "constant" }),
@@ -96,9 +121,13 @@ const concatOp = defineOp<{ readonly axis: number }>({
     const first = ins[0]!.shape;
     let total = 0;
     for (const t of ins) {
-      const ok = t.shape.length === first.length && t.shape.every((d, i) => i === axis || d === first[i]);
+      const ok =
+        t.shape.length === first.length && t.shape.every((d, i) => i === axis || d === first[i]);
       if (!ok) {
-        throw new ShapeError("concat", `shapes differ off axis ${axis}; got ${ins.map((u) => fmtShape(u.shape)).join(", ")}`);
+        throw new ShapeError(
+          "concat",
+          `shapes differ off axis ${axis}; got ${ins.map((u) => fmtShape(u.shape)).join(", ")}`,
+        );
       }
       total += t.shape[axis]!;
     }
@@ -124,7 +153,11 @@ const checkIndexDtype = (op: string, idx: ValueType): void => {
 
 const gatherOp = defineOp<{ readonly axis: number }>({
   name: "gather",
-  shape: ([x, idx], { axis }) => [...x!.shape.slice(0, axis), ...idx!.shape, ...x!.shape.slice(axis + 1)],
+  shape: ([x, idx], { axis }) => [
+    ...x!.shape.slice(0, axis),
+    ...idx!.shape,
+    ...x!.shape.slice(axis + 1),
+  ],
   dtype: ([x, idx]) => {
     checkIndexDtype("gather", idx!);
     return x!.dtype;
@@ -144,7 +177,10 @@ const indexAddOp = defineOp<{ readonly axis: number }>({
   shape: ([x, idx, upd], { axis }) => {
     const want = x!.shape.map((d, i) => (i === axis ? idx!.shape[0]! : d));
     if (idx!.shape.length !== 1 || !shapesEqual(upd!.shape, want)) {
-      throw new ShapeError("indexAdd", `updates must be ${fmtShape(want)} for 1-D indices ${fmtShape(idx!.shape)}; got ${fmtShape(upd!.shape)}`);
+      throw new ShapeError(
+        "indexAdd",
+        `updates must be ${fmtShape(want)} for 1-D indices ${fmtShape(idx!.shape)}; got ${fmtShape(upd!.shape)}`,
+      );
     }
     return x!.shape;
   },
@@ -162,7 +198,10 @@ const indexAddOp = defineOp<{ readonly axis: number }>({
     }
     const r = ut!.shape.length;
     const col = ut!.shape.map((d, i) => (i === axis ? d : 1));
-    const idxFull = r === 1 ? idx! : b.node("Expand", [b.node("Reshape", [idx!, b.constInt64(col)]), b.constInt64(ut!.shape)]);
+    const idxFull =
+      r === 1
+        ? idx!
+        : b.node("Expand", [b.node("Reshape", [idx!, b.constInt64(col)]), b.constInt64(ut!.shape)]);
     return b.node("ScatterElements", [x!, idxFull, upd!], { axis, reduction: "add" });
   },
 });
@@ -244,6 +283,12 @@ export function split(x: Tensor, axis: number, sizes: readonly number[]): Tensor
 }
 
 export const MOVEMENT_OPS = [
-  reshapeOp.def, transposeOp.def, expandOp.def, sliceOp.def, padOp.def, concatOp.def, gatherOp.def,
+  reshapeOp.def,
+  transposeOp.def,
+  expandOp.def,
+  sliceOp.def,
+  padOp.def,
+  concatOp.def,
+  gatherOp.def,
   indexAddOp.def,
 ] as const;

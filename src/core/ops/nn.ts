@@ -33,7 +33,10 @@ const layerNormOp = defineOp<{ readonly eps: number }>({
   shape: ([x, w, b]) => {
     const d = x!.shape[x!.shape.length - 1];
     if (w!.shape.length !== 1 || w!.shape[0] !== d || b!.shape.length !== 1 || b!.shape[0] !== d) {
-      throw new ShapeError("layerNorm", `weight and bias must be [${d}]; got ${fmtShape(w!.shape)} and ${fmtShape(b!.shape)} for input ${fmtShape(x!.shape)}`);
+      throw new ShapeError(
+        "layerNorm",
+        `weight and bias must be [${d}]; got ${fmtShape(w!.shape)} and ${fmtShape(b!.shape)} for input ${fmtShape(x!.shape)}`,
+      );
     }
     return x!.shape;
   },
@@ -46,7 +49,10 @@ const layerNormOp = defineOp<{ readonly eps: number }>({
     const dxhat = mul(dout, w!);
     const dx = mul(
       rstd,
-      sub(sub(dxhat, mean(dxhat, -1, { keepDims: true })), mul(xhat, mean(mul(dxhat, xhat), -1, { keepDims: true }))),
+      sub(
+        sub(dxhat, mean(dxhat, -1, { keepDims: true })),
+        mul(xhat, mean(mul(dxhat, xhat), -1, { keepDims: true })),
+      ),
     );
     return [dx, mul(dout, xhat), dout];
   },

@@ -30,8 +30,10 @@ describe("op completeness", () => {
       else {
         if (c.shapes.length === 0) missing.push(`${def.name}: no shape case`);
         if (c.forward.length === 0) missing.push(`${def.name}: no forward case`);
-        if (c.grad === "none" && def.grad !== "none") missing.push(`${def.name}: has a gradient rule but no gradcheck`);
-        if (c.grad !== "none" && c.grad.length === 0) missing.push(`${def.name}: no gradcheck case`);
+        if (c.grad === "none" && def.grad !== "none")
+          missing.push(`${def.name}: has a gradient rule but no gradcheck`);
+        if (c.grad !== "none" && c.grad.length === 0)
+          missing.push(`${def.name}: no gradcheck case`);
       }
     }
     expect(missing).toEqual([]);
@@ -46,10 +48,13 @@ describe("op completeness", () => {
 for (const [name, cases] of Object.entries(CASES)) {
   describe(name, () => {
     cases.shapes.forEach((sc, i) => {
-      it(sc.error ? `rejects bad shapes (case ${i})` : `infers shape ${JSON.stringify(sc.shape)}`, () => {
-        if (sc.error) expect(() => sc.build()).toThrow(sc.error);
-        else expect(sc.build().shape).toEqual(sc.shape);
-      });
+      it(
+        sc.error ? `rejects bad shapes (case ${i})` : `infers shape ${JSON.stringify(sc.shape)}`,
+        () => {
+          if (sc.error) expect(() => sc.build()).toThrow(sc.error);
+          else expect(sc.build().shape).toEqual(sc.shape);
+        },
+      );
     });
     cases.forward.forEach((fc, i) => {
       it(`computes literal values (case ${i})`, async () => {
@@ -58,7 +63,10 @@ for (const [name, cases] of Object.entries(CASES)) {
         const got = toNumbers(y);
         const tol = fc.tol ?? 1e-12;
         got.forEach((v, j) => {
-          expect(Math.abs(v - fc.expected[j]!), `element ${j}: got ${v}, expected ${fc.expected[j]}`).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(fc.expected[j]!)));
+          expect(
+            Math.abs(v - fc.expected[j]!),
+            `element ${j}: got ${v}, expected ${fc.expected[j]}`,
+          ).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(fc.expected[j]!)));
         });
         expect(got.length).toBe(fc.expected.length);
       });

@@ -32,7 +32,9 @@ export const REDUCE_CASES: Readonly<Record<string, OpCases>> = {
   },
   argmax: {
     shapes: [{ build: () => argmax(input("a", [2, 3]), -1), shape: [2] }],
-    forward: [{ build: (x) => cast(argmax(x!, 1), "float64"), inputs: [X], expected: [1, 2], shape: [2] }],
+    forward: [
+      { build: (x) => cast(argmax(x!, 1), "float64"), inputs: [X], expected: [1, 2], shape: [2] },
+    ],
     grad: "none",
   },
 };

@@ -93,21 +93,36 @@ function axesOf(op: string, x: Tensor, axes: number | readonly number[] | undefi
 }
 
 /** Sum over `axes` (all axes when omitted). */
-export function sum(x: Tensor, axes?: number | readonly number[], opts: ReduceOptions = {}): Tensor {
+export function sum(
+  x: Tensor,
+  axes?: number | readonly number[],
+  opts: ReduceOptions = {},
+): Tensor {
   return sumOp([x], { axes: axesOf("sum", x, axes), keepDims: opts.keepDims ?? false });
 }
 
-export function mean(x: Tensor, axes?: number | readonly number[], opts: ReduceOptions = {}): Tensor {
+export function mean(
+  x: Tensor,
+  axes?: number | readonly number[],
+  opts: ReduceOptions = {},
+): Tensor {
   return meanOp([x], { axes: axesOf("mean", x, axes), keepDims: opts.keepDims ?? false });
 }
 
-export function max(x: Tensor, axes?: number | readonly number[], opts: ReduceOptions = {}): Tensor {
+export function max(
+  x: Tensor,
+  axes?: number | readonly number[],
+  opts: ReduceOptions = {},
+): Tensor {
   return maxOp([x], { axes: axesOf("max", x, axes), keepDims: opts.keepDims ?? false });
 }
 
 /** Index of the first maximum along `axis` (int64). */
 export function argmax(x: Tensor, axis: number, opts: ReduceOptions = {}): Tensor {
-  return argmaxOp([x], { axis: normalizeAxis("argmax", axis, x.rank), keepDims: opts.keepDims ?? false });
+  return argmaxOp([x], {
+    axis: normalizeAxis("argmax", axis, x.rank),
+    keepDims: opts.keepDims ?? false,
+  });
 }
 
 export const REDUCE_OPS = [sumOp.def, meanOp.def, maxOp.def, argmaxOp.def] as const;
