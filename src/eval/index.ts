@@ -45,8 +45,6 @@ export {
   blankImage,
   encodePng,
   type GridOptions,
-  IMAGENET_MEAN,
-  IMAGENET_STD,
   imageFromChw,
   imageGrid,
   type Rgb,

@@ -3,6 +3,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { PNG } from "pngjs";
 import { ShapeError } from "../core/index.js";
+import { IMAGENET_MEAN, IMAGENET_STD } from "../data/image.js";
 
 /** 8-bit RGB pixels, row-major [height, width, 3]. */
 export interface RgbImage {
@@ -20,8 +21,7 @@ export interface GridOptions {
 }
 
 /** ImageNet normalisation (dinov2/data/transforms.py), undone by `imageFromChw`. */
-export const IMAGENET_MEAN: Rgb = [0.485, 0.456, 0.406];
-export const IMAGENET_STD: Rgb = [0.229, 0.224, 0.225];
+
 
 /** Writes 8-bit RGB pixels [h, w, 3] as a PNG file. */
 export function writePng(path: string, rgb: Uint8Array, width: number, height: number): void {
@@ -125,7 +125,7 @@ export function imageFromChw(
   chw: Float32Array,
   height: number,
   width: number,
-  norm: { readonly mean: Rgb; readonly std: Rgb } = { mean: IMAGENET_MEAN, std: IMAGENET_STD },
+  norm: { readonly mean: readonly number[]; readonly std: readonly number[] } = { mean: IMAGENET_MEAN, std: IMAGENET_STD },
 ): RgbImage {
   if (chw.length !== 3 * height * width) {
     throw new ShapeError("imageFromChw", `got ${chw.length} values, expected 3×${height}×${width}`);

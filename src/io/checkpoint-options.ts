@@ -30,7 +30,7 @@ export const HEADS_BY_DIM: Readonly<Record<number, number>> = {
   1536: 24,
 };
 
-/** Hidden width of the official SwiGLU FFN: 2/3 of D * mlpRatio, rounded up to a multiple of 8. */
+/** Hidden width of the official SwiGLU FFN (the rule of nn/ffn.ts swigluHidden, which io may not import): 2/3 of D * mlpRatio, rounded up to a multiple of 8. */
 export function swigluHidden(embedDim: number, mlpRatio: number): number {
   const hidden = Math.trunc(embedDim * mlpRatio);
   return Math.floor((Math.trunc((hidden * 2) / 3) + 7) / 8) * 8;

@@ -4,7 +4,6 @@ export {
   type CheckpointOptions,
   conventionalInterpolation,
   HEADS_BY_DIM,
-  swigluHidden,
 } from "./checkpoint-options.js";
 export { hfConfigToOptions, optionsToHfConfig } from "./hf-config.js";
 export { hfToOfficial, officialToHf } from "./hf-layout.js";

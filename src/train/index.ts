@@ -1,0 +1,14 @@
+// Self-supervised training: the one-graph train step, its state, schedules, the host loop.
+export { type CheckpointInfo, loadLatestCheckpoint, saveCheckpoint } from "./checkpoint.js";
+export { dropPathRates, dropPlan, keptSamples } from "./drop-path.js";
+export { exportTeacher } from "./export.js";
+export { augmentationFromTrain, maskUpperbound, stepConfigFromTrain } from "./from-config.js";
+export { initFromCheckpoint } from "./high-res.js";
+export { runTraining, type StepReport, teacherBackbone, TrainingDivergedError, type TrainResult, type TrainRunOptions } from "./loop.js";
+export { type AdamwHyper, type AdamwState, adamwUpdate } from "./optimizer.js";
+export { paramMultipliers } from "./param-groups.js";
+export { buildSchedules, cosineSchedule, scheduledValues } from "./schedules.js";
+export { type SslArch, SslModel } from "./ssl-model.js";
+export { initialState, nextState, stepFeeds, type TrainState } from "./state.js";
+export { type OfficialStepKeys, stepConfigFromOfficial } from "./step-config.js";
+export { buildTrainStep, LOSS_NAMES, type StepConfig, type TrainStepGraph } from "./train-step.js";
