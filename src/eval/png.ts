@@ -22,7 +22,6 @@ export interface GridOptions {
 
 /** ImageNet normalisation (dinov2/data/transforms.py), undone by `imageFromChw`. */
 
-
 /** Writes 8-bit RGB pixels [h, w, 3] as a PNG file. */
 export function writePng(path: string, rgb: Uint8Array, width: number, height: number): void {
   writeFileSync(path, encodePng({ width, height, data: rgb }));
@@ -125,7 +124,10 @@ export function imageFromChw(
   chw: Float32Array,
   height: number,
   width: number,
-  norm: { readonly mean: readonly number[]; readonly std: readonly number[] } = { mean: IMAGENET_MEAN, std: IMAGENET_STD },
+  norm: { readonly mean: readonly number[]; readonly std: readonly number[] } = {
+    mean: IMAGENET_MEAN,
+    std: IMAGENET_STD,
+  },
 ): RgbImage {
   if (chw.length !== 3 * height * width) {
     throw new ShapeError("imageFromChw", `got ${chw.length} values, expected 3×${height}×${width}`);

@@ -2,5 +2,19 @@
 export { type Backbone, createBackbone, initWeights, loadBackbone } from "./backbone.js";
 export { type OfficialVitConfig, vitOptionsFromOfficial } from "./official-config.js";
 export { interpolatePosEmbed, type PosEmbedInterp } from "./pos-embed.js";
-export { isVitPreset, VIT_DEFAULTS, VIT_PRESETS, type VitOptions, type VitPreset, vitOptions } from "./presets.js";
-export { type CropGroup, DinoVisionTransformer, type Features, type Intermediate, type IntermediateOptions } from "./vision-transformer.js";
+export {
+  isVitPreset,
+  VIT_DEFAULTS,
+  VIT_PRESETS,
+  type VitOptions,
+  type VitPreset,
+  vitOptions,
+} from "./presets.js";
+export {
+  blockOptions,
+  type CropGroup,
+  DinoVisionTransformer,
+  type Features,
+  type Intermediate,
+  type IntermediateOptions,
+} from "./vision-transformer.js";

@@ -13,7 +13,7 @@ import {
   where,
   withScope,
 } from "../core/index.js";
-import { Block, type BlockDrop } from "../nn/block.js";
+import { Block, type BlockDrop, type BlockOptions } from "../nn/block.js";
 import { normal, truncNormal, zeros } from "../nn/init.js";
 import { LayerNorm } from "../nn/layers.js";
 import { Module, Param } from "../nn/module.js";
@@ -49,6 +49,22 @@ export interface Intermediate {
   readonly cls: Tensor; // [B, D]
 }
 
+/** The options of every block of a backbone. */
+export function blockOptions(o: VitOptions): BlockOptions {
+  return {
+    dim: o.embedDim,
+    numHeads: o.numHeads,
+    mlpRatio: o.mlpRatio,
+    ffnLayer: o.ffnLayer,
+    layerscale: o.layerscale,
+    qkvBias: o.qkvBias,
+    projBias: o.projBias,
+    ffnBias: o.ffnBias,
+    eps: o.layerNormEps,
+    ...(o.queryChunk ? { queryChunk: o.queryChunk } : {}),
+  };
+}
+
 export class DinoVisionTransformer extends Module {
   readonly clsToken: Param;
   readonly posEmbed: Param;
@@ -70,22 +86,7 @@ export class DinoVisionTransformer extends Module {
         : undefined;
     this.maskToken = new Param([1, o.embedDim], zeros);
     this.patchEmbed = new PatchEmbed(o.patchSize, o.inChans, o.embedDim);
-    this.blocks = Array.from(
-      { length: o.depth },
-      () =>
-        new Block({
-          dim: o.embedDim,
-          numHeads: o.numHeads,
-          mlpRatio: o.mlpRatio,
-          ffnLayer: o.ffnLayer,
-          layerscale: o.layerscale,
-          qkvBias: o.qkvBias,
-          projBias: o.projBias,
-          ffnBias: o.ffnBias,
-          eps: o.layerNormEps,
-          ...(o.queryChunk ? { queryChunk: o.queryChunk } : {}),
-        }),
-    );
+    this.blocks = Array.from({ length: o.depth }, () => new Block(blockOptions(o)));
     this.norm = new LayerNorm(o.embedDim, o.layerNormEps);
   }
 

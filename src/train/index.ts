@@ -4,7 +4,14 @@ export { dropPathRates, dropPlan, keptSamples } from "./drop-path.js";
 export { exportTeacher } from "./export.js";
 export { augmentationFromTrain, maskUpperbound, stepConfigFromTrain } from "./from-config.js";
 export { initFromCheckpoint } from "./high-res.js";
-export { runTraining, type StepReport, teacherBackbone, TrainingDivergedError, type TrainResult, type TrainRunOptions } from "./loop.js";
+export {
+  runTraining,
+  type StepReport,
+  TrainingDivergedError,
+  type TrainResult,
+  type TrainRunOptions,
+  teacherBackbone,
+} from "./loop.js";
 export { type AdamwHyper, type AdamwState, adamwUpdate } from "./optimizer.js";
 export { paramMultipliers } from "./param-groups.js";
 export { buildSchedules, cosineSchedule, scheduledValues } from "./schedules.js";

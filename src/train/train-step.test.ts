@@ -2,6 +2,7 @@
 // forward per crop size, masked drop path) where both are deterministic: at drop rate 0.
 import { describe, expect, it } from "vitest";
 import { testRuntime } from "../../test/helpers/op-check.js";
+import { TINY_TRAIN_SETS } from "../../test/helpers/tiny-config.js";
 import { resolveConfig } from "../config/index.js";
 import { toNumbers } from "../core/index.js";
 import { createSslLoader } from "../data/loader.js";
@@ -12,17 +13,9 @@ import { initialState, stepFeeds } from "./state.js";
 import { buildTrainStep } from "./train-step.js";
 
 const SETS = [
-  "student.arch=vit_nano",
+  ...TINY_TRAIN_SETS.filter((k) => k !== "student.depth=1"),
   "student.depth=2",
   "student.drop_path_rate=0",
-  "crops.global_crops_size=28",
-  "crops.local_crops_size=14",
-  "crops.local_crops_number=2",
-  "train.batch_size_per_gpu=4",
-  "dino.head_n_prototypes=32",
-  "dino.head_hidden_dim=32",
-  "dino.head_bottleneck_dim=16",
-  "ibot.head_n_prototypes=32",
 ];
 
 describe("train step", () => {

@@ -12,17 +12,10 @@ import { bindConstants } from "../../src/nn/module.js";
 import { stepConfigFromTrain } from "../../src/train/from-config.js";
 import { runTraining, teacherBackbone } from "../../src/train/loop.js";
 import { testRuntime } from "../helpers/op-check.js";
+import { TINY_TRAIN_SETS } from "../helpers/tiny-config.js";
 
 const SETS = [
-  "student.arch=vit_nano",
-  "student.depth=1",
-  "crops.local_crops_size=14",
-  "crops.local_crops_number=2",
-  "train.batch_size_per_gpu=4",
-  "dino.head_n_prototypes=32",
-  "dino.head_hidden_dim=32",
-  "dino.head_bottleneck_dim=16",
-  "ibot.head_n_prototypes=32",
+  ...TINY_TRAIN_SETS.filter((k) => !k.startsWith("crops.global_crops_size")),
   "train.OFFICIAL_EPOCH_LENGTH=2",
   "optim.epochs=2",
   "optim.warmup_epochs=1",

@@ -7,19 +7,11 @@ import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../../src/config/index.js";
 import { toNumbers } from "../../src/core/index.js";
 import { runTraining } from "../../src/train/loop.js";
+import { TINY_TRAIN_SETS } from "../helpers/tiny-config.js";
 
 const SETS = [
-  "student.arch=vit_nano",
-  "student.depth=1",
+  ...TINY_TRAIN_SETS,
   "student.drop_path_rate=0.5",
-  "crops.global_crops_size=28",
-  "crops.local_crops_size=14",
-  "crops.local_crops_number=2",
-  "train.batch_size_per_gpu=4",
-  "dino.head_n_prototypes=32",
-  "dino.head_hidden_dim=32",
-  "dino.head_bottleneck_dim=16",
-  "ibot.head_n_prototypes=32",
   "train.OFFICIAL_EPOCH_LENGTH=3",
   "optim.epochs=4",
   "optim.warmup_epochs=1",

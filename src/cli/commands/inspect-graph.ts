@@ -2,7 +2,7 @@
 // forward pass as SSA text (printGraph), with node counts per op. Parameters are graph inputs.
 import { input, printGraph, type Tensor, topoSort, withScope } from "../../core/index.js";
 import { isVitPreset, VIT_PRESETS, type VitOptions, vitOptions } from "../../models/presets.js";
-import { DinoVisionTransformer } from "../../models/vision-transformer.js";
+import { blockOptions, DinoVisionTransformer } from "../../models/vision-transformer.js";
 import { Block } from "../../nn/block.js";
 import { bindInputs } from "../../nn/module.js";
 import { defineCommand } from "../command.js";
@@ -79,17 +79,8 @@ export const inspectGraphCommand = defineCommand({
 /** blocks.0 on packed tokens x: [B·N, D] (N = patches + cls + registers). */
 function blockGraph(o: VitOptions, imageSize: number, batch: number): Record<string, Tensor> {
   const tokens = (imageSize / o.patchSize) ** 2 + 1 + o.numRegisterTokens;
-  const block = new Block({
-    dim: o.embedDim,
-    numHeads: o.numHeads,
-    mlpRatio: o.mlpRatio,
-    ffnLayer: o.ffnLayer,
-    layerscale: o.layerscale,
-    qkvBias: o.qkvBias,
-    projBias: o.projBias,
-    ffnBias: o.ffnBias,
-    eps: o.layerNormEps,
-  });
+  const block = new Block(blockOptions(o));
+
   bindInputs(block, "blocks.0.");
   const x = input("x", [batch * tokens, o.embedDim]);
   const y = withScope("blocks.0", () => block.forward(x, [{ batch, tokens }]));
