@@ -1,8 +1,9 @@
 // Parity of the torchvision functional ops against every augment_functional.safetensors fixture.
 // Parameters are parsed from the case keys (e.g. out.gaussian_blur_k9_s1.5); unknown keys fail.
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { fixturesRoot, setsWith } from "../../test/helpers/fixtures.js";
 import type { HostTensor } from "../core/host-tensor.js";
 import { readSafetensorsFile } from "../io/safetensors.js";
 import { gaussianBlur } from "./blur.js";
@@ -19,7 +20,6 @@ import { hflip, resizedCrop } from "./geometry.js";
 import { type FloatImage, normalize } from "./image.js";
 
 const FILE = "augment_functional.safetensors";
-const ROOT = resolve(process.cwd(), process.env.DINOV2_FIXTURES ?? "../shared/fixtures/reference");
 
 interface OpInput {
   readonly image: FloatImage;
@@ -66,18 +66,18 @@ const CASES: readonly Case[] = [
 ];
 
 describe("augment_functional parity", () => {
-  const sets = discoverSets();
+  const sets = setsWith(FILE).map(({ set }) => set);
   it("finds the fixture root", () => {
-    expect(existsSync(ROOT), `fixture root ${ROOT}`).toBe(true);
+    expect(existsSync(fixturesRoot()), `fixture root ${fixturesRoot()}`).toBe(true);
   });
-  for (const dir of sets) {
+  for (const { name: setName, dir } of sets) {
     const tensors = readSafetensorsFile(join(dir, FILE));
     const input = loadInput(tensors, dir);
     const meta = readMeta(dir);
     for (const [key, ref] of tensors) {
       if (!key.startsWith("out.")) continue;
       const name = key.slice(4);
-      it(`${dir.slice(ROOT.length + 1) || "."}: ${name} matches torchvision (${meta})`, () => {
+      it(`${setName}: ${name} matches torchvision (${meta})`, () => {
         const c = CASES.map((k) => ({ k, m: k.re.exec(name) })).find((x) => x.m);
         expect(c, `no op handles fixture case "${name}"`).toBeDefined();
         const got = c!.k.run(c!.m!, input);
@@ -87,12 +87,6 @@ describe("augment_functional parity", () => {
     }
   }
 });
-
-function discoverSets(): string[] {
-  if (!existsSync(ROOT)) return [];
-  const dirs = [ROOT, ...readdirSync(ROOT).map((d) => join(ROOT, d))];
-  return dirs.filter((d) => statSync(d).isDirectory() && existsSync(join(d, FILE))).sort();
-}
 
 function readMeta(dir: string): string {
   const p = join(dir, FILE.replace(".safetensors", ".json"));

@@ -1,9 +1,9 @@
 // Parity of paramMultipliers with the `param_groups` table of every ssl_step_*.json fixture, in every
 // fixture set under $DINOV2_FIXTURES (default ../shared/fixtures/reference, from the repo root).
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
+import { basename } from "node:path";
 import { describe, expect, it } from "vitest";
+import { fixturesRoot, setsWith } from "../../test/helpers/fixtures.js";
 import { paramMultipliers } from "./param-groups.js";
 
 interface OfficialGroup {
@@ -22,19 +22,16 @@ interface SslStepJson {
   readonly param_groups: Readonly<Record<string, OfficialGroup>>;
 }
 
-const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
-const fixturesRoot = resolve(
-  repoRoot,
-  process.env.DINOV2_FIXTURES ?? "../shared/fixtures/reference",
-);
+const fixtures = setsWith("ssl_step_*.json").map(({ set, path }) => ({
+  label: `${set.name}/${basename(path)}`,
+  path,
+}));
 
-const fixtures = listSslStepFixtures(fixturesRoot);
-
-describe(`param groups vs ssl_step fixtures under ${fixturesRoot}`, () => {
+describe(`param groups vs ssl_step fixtures under ${fixturesRoot()}`, () => {
   it("finds at least one ssl_step_*.json fixture", () => {
     expect(
       fixtures.map((f) => f.label),
-      `no ssl_step_*.json under ${fixturesRoot}`,
+      `no ssl_step_*.json under ${fixturesRoot()}`,
     ).not.toEqual([]);
   });
 
@@ -65,17 +62,3 @@ describe(`param groups vs ssl_step fixtures under ${fixturesRoot}`, () => {
     },
   );
 });
-
-function listSslStepFixtures(root: string): { label: string; path: string }[] {
-  if (!existsSync(root)) return [];
-  const out: { label: string; path: string }[] = [];
-  for (const set of readdirSync(root).sort()) {
-    const dir = join(root, set);
-    if (!statSync(dir).isDirectory()) continue;
-    for (const file of readdirSync(dir).sort()) {
-      if (/^ssl_step_.*\.json$/.test(file))
-        out.push({ label: `${set}/${file}`, path: join(dir, file) });
-    }
-  }
-  return out;
-}

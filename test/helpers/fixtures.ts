@@ -42,9 +42,17 @@ export function fixtureSets(): FixtureSet[] {
     .map((name) => ({ name, dir: join(root, name) }));
 }
 
-/** Fixture sets that hold `file` (a file or folder name; one "*" matches any run of characters). */
-export function setsWith(file: string): { set: FixtureSet; path: string }[] {
+/**
+ * Fixture sets that hold `file` (a file or folder name; one "*" matches any run of characters).
+ * A missing fixture root throws (parity tests must not pass vacuously) unless `optional`, for the
+ * default suite's tests that use a fixture only when one is there.
+ */
+export function setsWith(
+  file: string,
+  opts: { optional?: boolean } = {},
+): { set: FixtureSet; path: string }[] {
   const out: { set: FixtureSet; path: string }[] = [];
+  if (opts.optional && !existsSync(fixturesRoot())) return out;
   for (const set of fixtureSets()) {
     const star = file.indexOf("*");
     const [pre, post] = star < 0 ? [file, ""] : [file.slice(0, star), file.slice(star + 1)];
