@@ -1,6 +1,6 @@
 // The runtime boundary: provider choice, checked feeds, one session per graph hash.
 import { describe, expect, it } from "vitest";
-import { add, hostTensor, input } from "../core/index.js";
+import { add, constant, hostTensor, input, matmul } from "../core/index.js";
 import { parseProvider } from "./device.js";
 import { createRuntime } from "./session.js";
 
@@ -31,6 +31,23 @@ describe("runtime", () => {
     await expect(exe.run({})).rejects.toThrowErrorMatchingInlineSnapshot(
       `[FeedError: missing feed "x" (float32[2]); the graph takes: x]`,
     );
+  });
+
+  it("runs a graph whose constants exceed the inline limit from external data", async () => {
+    const rt = await createRuntime({ threads: 1 });
+    const x = input("x", [1, 512]);
+    const w = constant(
+      hostTensor(
+        "float32",
+        [512, 2],
+        Float32Array.from({ length: 1024 }, (_, i) => (i % 2 ? 1 : 0)),
+      ),
+    );
+    const exe = await rt.compile({ y: matmul(x, w) }, { maxInlineBytes: 1024 });
+    const out = await exe.run({
+      x: hostTensor("float32", [1, 512], new Float32Array(512).fill(1)),
+    });
+    expect(Array.from(out.y!.data as Float32Array)).toEqual([0, 512]);
   });
 
   it("rejects an unknown provider with the list of known ones", () => {

@@ -1,9 +1,16 @@
 // compile(outputs) -> Executable, once per graph hash; run(feeds) with typed, checked feeds.
 import { createHash } from "node:crypto";
-import { availableParallelism } from "node:os";
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
 import type * as Ort from "onnxruntime-node";
 import { fmtShape, type HostTensor, type Tensor, type ValueType } from "../core/index.js";
-import { type LoweredModel, type LowerOptions, lowerToOnnx } from "../onnx/index.js";
+import {
+  type LoweredModel,
+  type LowerOptions,
+  lowerToOnnx,
+  OnnxExportError,
+} from "../onnx/index.js";
 import {
   executionProviders,
   loadOrt,
@@ -84,12 +91,22 @@ export class Runtime {
     readonly options: Required<Pick<RuntimeOptions, "provider">> & RuntimeOptions,
   ) {}
 
-  /** Lowers the graph computing `outputs` to ONNX and creates (or reuses) its session. */
+  /**
+   * Lowers the graph computing `outputs` to ONNX and creates (or reuses) its session. Graphs whose
+   * constants exceed protobuf's 2 GiB (ViT-g weights) are lowered with external data instead.
+   */
   compile(
     outputs: Readonly<Record<string, Tensor>>,
     lowerOpts: LowerOptions = {},
   ): Promise<Executable> {
-    return this.load(lowerToOnnx(outputs, lowerOpts));
+    try {
+      return this.load(lowerToOnnx(outputs, lowerOpts));
+    } catch (e) {
+      if (!(e instanceof OnnxExportError) || lowerOpts.externalDataFile) throw e;
+      return this.load(
+        lowerToOnnx(outputs, { ...lowerOpts, externalDataFile: EXTERNAL_DATA_FILE }),
+      );
+    }
   }
 
   /** Creates (or reuses) a session for an already lowered model. */
@@ -109,6 +126,17 @@ export class Runtime {
   }
 
   private async create(model: LoweredModel, hash: string): Promise<Executable> {
+    const session =
+      model.externalData.length > 0
+        ? await this.ort.InferenceSession.create(
+            writeModelFiles(model, hash),
+            this.sessionOptions(),
+          )
+        : await this.ort.InferenceSession.create(model.bytes, this.sessionOptions());
+    return new Executable(this.ort, session, model.inputs, model.outputNames, hash);
+  }
+
+  private sessionOptions(): Ort.InferenceSession.SessionOptions {
     const opts: Ort.InferenceSession.SessionOptions = {
       executionProviders: executionProviders(this.options.provider),
       graphOptimizationLevel: this.options.graphOptimization ?? "all",
@@ -119,9 +147,28 @@ export class Runtime {
         ? { enableProfiling: true, profileFilePrefix: this.options.profilePrefix }
         : {}),
     };
-    const session = await this.ort.InferenceSession.create(model.bytes, opts);
-    return new Executable(this.ort, session, model.inputs, model.outputNames, hash);
+    return opts;
   }
+}
+
+const EXTERNAL_DATA_FILE = "model.onnx.data";
+
+/**
+ * onnxruntime-node reads external data only beside a model file: write both to a temporary folder
+ * named by the graph hash and return the model's path.
+ */
+function writeModelFiles(model: LoweredModel, hash: string): string {
+  const dir = join(tmpdir(), `dinov2-ts-${hash}`);
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, "model.onnx");
+  writeFileSync(path, model.bytes);
+  const fd = openSync(join(dir, EXTERNAL_DATA_FILE), "w");
+  try {
+    for (const chunk of model.externalData) writeSync(fd, chunk);
+  } finally {
+    closeSync(fd);
+  }
+  return path;
 }
 
 /** Creates a runtime on `provider` (default cpu); fails listing the providers that start here. */
