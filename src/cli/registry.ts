@@ -5,6 +5,8 @@ import type { Command } from "./command.js";
 import { demoCommand } from "./commands/demo.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { embedCommand } from "./commands/embed.js";
+import { evalKnnCommand } from "./commands/eval-knn.js";
+import { evalLinearCommand } from "./commands/eval-linear.js";
 import { exportOnnxCommand } from "./commands/export-onnx.js";
 import { inspectGraphCommand } from "./commands/inspect-graph.js";
 import { trainCommand } from "./commands/train.js";
@@ -14,6 +16,8 @@ export const COMMANDS: readonly Command[] = [
   trainCommand,
   doctorCommand,
   embedCommand,
+  evalKnnCommand,
+  evalLinearCommand,
   exportOnnxCommand,
   inspectGraphCommand,
 ];
