@@ -1,7 +1,12 @@
 // Building a backbone: random initialisation, or released weights from any checkpoint layout,
 // validated against the model's parameter shapes before anything runs.
 import type { HostTensor } from "../core/index.js";
-import { type CheckpointOptions, loadCheckpoint, validateStateDict } from "../io/index.js";
+import {
+  CheckpointError,
+  type CheckpointOptions,
+  loadCheckpoint,
+  validateStateDict,
+} from "../io/index.js";
 import { InitRng } from "../nn/init.js";
 import { type Module, namedParams, paramShapes } from "../nn/module.js";
 import { VIT_DEFAULTS, type VitOptions } from "./presets.js";
@@ -33,7 +38,24 @@ export function createBackbone(options: VitOptions, seed = 0): Backbone {
  */
 export function loadBackbone(path: string, overrides: Partial<VitOptions> = {}): Backbone {
   const ckpt = loadCheckpoint(path, overrides.numHeads ? { numHeads: overrides.numHeads } : {});
-  const options = { ...VIT_DEFAULTS, ...definedOnly(ckpt.options), ...overrides };
+  const options: { -readonly [K in keyof VitOptions]: VitOptions[K] } = {
+    ...VIT_DEFAULTS,
+    ...definedOnly(ckpt.options),
+    ...overrides,
+  };
+  if (ckpt.options.numHeads === undefined && overrides.numHeads === undefined) {
+    // The weights' shapes do not show the head count; every DINOv2 model has 64 dims per head.
+    if (options.embedDim % 64 !== 0) {
+      throw new CheckpointError(
+        ckpt.file,
+        `cannot tell the number of attention heads of a ${options.embedDim}-wide model`,
+        {
+          hint: "pass numHeads (the checkpoint has no config.json saying it)",
+        },
+      );
+    }
+    options.numHeads = options.embedDim / 64;
+  }
   const model = new DinoVisionTransformer(options);
   validateStateDict(paramShapes(model), ckpt.stateDict, ckpt.file);
   return { model, weights: ckpt.stateDict, options };
