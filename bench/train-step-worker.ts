@@ -14,11 +14,18 @@ const spec = JSON.parse(process.argv[2]!) as {
   preset: string;
   sets: string[];
   efficient: boolean;
+  packing?: boolean;
+  dropPathMode?: "efficient" | "mask";
   iters: number;
   buildOnly?: boolean;
 };
 const resolved = resolveConfig({ preset: spec.preset, sets: spec.sets });
-const c = { ...stepConfigFromTrain(resolved), efficient: spec.efficient };
+const c = {
+  ...stepConfigFromTrain(resolved),
+  efficient: spec.efficient,
+  ...(spec.packing === undefined ? {} : { packing: spec.packing }),
+  ...(spec.dropPathMode ? { dropPathMode: spec.dropPathMode } : {}),
+};
 const t0 = performance.now();
 const step = buildTrainStep(c);
 const model = lowerToOnnx(step.outputs);

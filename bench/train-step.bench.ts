@@ -46,6 +46,24 @@ export const bench: Bench = {
     log("ViT-S/14 recipe shapes, plain");
     const plain = worker({ preset: "vits14", sets: VITS14, efficient: false, iters: 3 });
     log(`  ${JSON.stringify(plain)}`);
+    log("ViT-S/14 recipe shapes, packing only (masked drop path)");
+    const packOnly = worker({
+      preset: "vits14",
+      sets: VITS14,
+      efficient: true,
+      dropPathMode: "mask",
+      iters: 3,
+    });
+    log(`  ${JSON.stringify(packOnly)}`);
+    log("ViT-S/14 recipe shapes, efficient stochastic depth only (no packing)");
+    const sdOnly = worker({
+      preset: "vits14",
+      sets: VITS14,
+      efficient: true,
+      packing: false,
+      iters: 3,
+    });
+    log(`  ${JSON.stringify(sdOnly)}`);
     log("tiny preset (performance.md), efficient");
     const tiny = worker({ preset: "vits14-demo", sets: TINY, efficient: true, iters: 3 });
     log(`  ${JSON.stringify(tiny)}`);
@@ -64,11 +82,23 @@ export const bench: Bench = {
       vits14_step_plain_img_s: plain.img_s!,
       vits14_step_plain_peak_rss_gib: plain.peak_rss_gib!,
       vits14_step_efficient_speedup: eff.img_s! / plain.img_s!,
+      vits14_step_packing_only_img_s: packOnly.img_s!,
+      vits14_step_packing_only_peak_rss_gib: packOnly.peak_rss_gib!,
+      vits14_step_sd_only_img_s: sdOnly.img_s!,
+      vits14_step_sd_only_peak_rss_gib: sdOnly.peak_rss_gib!,
       vits14_step_graph_build_s: eff.build_s!,
       vitg14_step_graph_build_s: g.build_s!,
       tiny_step_img_s: tiny.img_s!,
       tiny_step_peak_rss_gib: tiny.peak_rss_gib!,
-      details: { vits14_efficient: eff, vits14_plain: plain, tiny, vitg14_build: g, batch: 8 },
+      details: {
+        vits14_efficient: eff,
+        vits14_plain: plain,
+        vits14_packing_only: packOnly,
+        vits14_sd_only: sdOnly,
+        tiny,
+        vitg14_build: g,
+        batch: 8,
+      },
     };
   },
 };

@@ -38,6 +38,10 @@ export interface StepConfig {
    * drop path, the plain formulation (for benchmarks and equivalence checks).
    */
   readonly efficient?: boolean;
+  /** Overrides `efficient` for sequence packing alone (benchmarks measure each technique). */
+  readonly packing?: boolean;
+  /** Overrides `efficient` for stochastic depth alone: kept-subset rows or a per-row mask. */
+  readonly dropPathMode?: "efficient" | "mask";
   /** Also output the raw gradients (`grad.student.*`), e.g. for parity checks. */
   readonly emitGrads?: boolean;
 }
@@ -84,10 +88,11 @@ export function buildTrainStep(c: StepConfig): TrainStepGraph {
       : []),
   ];
   const rates = dropPathRates(c.dropPathRate, c.arch.backbone.depth, c.dropPathUniform);
-  const efficient = c.efficient ?? true;
-  const plans = efficient
-    ? [dropPlan(groups, rates)]
-    : groups.map((g, i) => dropPlan([g], rates, { mode: "mask", prefix: `drop${i}` }));
+  const packing = c.packing ?? c.efficient ?? true;
+  const mode = c.dropPathMode ?? ((c.efficient ?? true) ? "efficient" : "mask");
+  const plans = packing
+    ? [dropPlan(groups, rates, { mode })]
+    : groups.map((g, i) => dropPlan([g], rates, { mode, prefix: `drop${i}` }));
   const drop: DropPlan = { blocks: plans[0]!.blocks, inputs: plans.flatMap((p) => p.inputs) };
   const targets = withScope("teacher", () =>
     teacherTargets(teacher, batch, scalars.teacherTemp, c),
