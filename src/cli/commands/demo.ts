@@ -93,7 +93,8 @@ export const demoCommand = defineCommand({
     });
     const monitor = knnMonitor(out.runtime, out.backbone, index, queries);
     const trained = out.finalEval ?? (await monitor(teacherBackbone(out.result.state)));
-    const random = await monitor(createBackbone(out.backbone, 12345).weights);
+    // The baseline is the very network training started from (same seed, same init order).
+    const random = await monitor(createBackbone(out.backbone, resolved.cfg.train.seed).weights);
     const big = await loadLabeled(
       { kind: "synthetic", seed: 1003, length: 6, size: 112 },
       112,

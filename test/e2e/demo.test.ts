@@ -1,0 +1,56 @@
+// The main job (`npm start` = `dinov2 demo`), shortened: it trains, evaluates the trained teacher
+// and its own starting point by k-NN, and writes the pictures, metrics and exported teacher.
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { demoCommand } from "../../src/cli/commands/demo.js";
+import { resolveConfig } from "../../src/config/index.js";
+import { createBackbone, loadBackbone } from "../../src/models/backbone.js";
+import { stepConfigFromTrain } from "../../src/train/from-config.js";
+import { runTraining, teacherBackbone } from "../../src/train/loop.js";
+import { TINY_TRAIN_SETS } from "../helpers/tiny-config.js";
+
+describe("dinov2 demo", () => {
+  it("prints knn_top1_trained and knn_top1_random and writes its pictures and exports", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "dinov2-demo-"));
+    const out: string[] = [];
+    expect(
+      await demoCommand.invoke(["--iters", "2", "--output-dir", dir], (s) => out.push(s)),
+    ).toBe(0);
+    const r = JSON.parse(out[out.length - 1]!) as Record<string, unknown> & {
+      files: Record<string, string>;
+    };
+    for (const k of ["knn_top1_trained", "knn_top1_random"]) {
+      expect(r[k]).toBeGreaterThanOrEqual(0);
+      expect(r[k]).toBeLessThanOrEqual(1);
+    }
+    for (const f of ["pca", "loss_curve", "metrics", "teacher_official"])
+      expect(existsSync(r.files[f]!), f).toBe(true);
+    expect(readFileSync(r.files.metrics!, "utf8").trim().split("\n")).toHaveLength(2);
+    expect(loadBackbone(r.files.teacher_hf!).options.numHeads).toBe(3);
+  });
+
+  it("its random baseline is the network training starts from", async () => {
+    const resolved = resolveConfig({ preset: "vits14-demo", sets: [...TINY_TRAIN_SETS] });
+    const start = await runTraining({
+      resolved,
+      dataset: { kind: "synthetic", seed: 1, length: 8, size: 32 },
+      outputDir: mkdtempSync(join(tmpdir(), "dinov2-init-")),
+      iters: 0,
+      threads: 1,
+    });
+    const init = teacherBackbone(start.state);
+    const baseline = createBackbone(
+      stepConfigFromTrain(resolved).arch.backbone,
+      resolved.cfg.train.seed,
+    ).weights;
+    for (const [k, v] of init)
+      expect(
+        Buffer.from((baseline.get(k)!.data as Float32Array).buffer).equals(
+          Buffer.from((v.data as Float32Array).buffer),
+        ),
+        k,
+      ).toBe(true);
+  });
+});
