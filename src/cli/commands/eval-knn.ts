@@ -1,27 +1,18 @@
 // `dinov2 eval-knn`: the official k-NN protocol on frozen features (dinov2/eval/knn.py):
 // L2-normalised CLS tokens, cosine similarity, softmax(sim / T) weighted votes, top-1 and top-5.
 import { knnEval } from "../../eval/knn.js";
-import { resolveModel } from "../../inference/model-spec.js";
-import { createRuntime, PROVIDERS } from "../../runtime/index.js";
 import { defineCommand } from "../command.js";
-import { labeledFolderFeatures } from "../eval-features.js";
-import { asUsage, choiceFlag, intFlag, requiredFlag } from "../flag-values.js";
+import { EVAL_FLAGS, evalSplits, pct } from "../eval-features.js";
+import { intFlag } from "../flag-values.js";
 import { renderTable } from "../table.js";
 
 export const evalKnnCommand = defineCommand({
   name: "eval-knn",
   summary:
     "k-NN classification on frozen features (official protocol: T = 0.07, k = 10, 20, 100, 200)",
-  description:
-    "--train and --val are folders of class subfolders; the same class names label both.",
+  description: "--train holds the neighbours, --val the queries; the same class names label both.",
   flags: {
-    model: {
-      type: "string",
-      valueName: "FILE|DIR|PRESET",
-      description: "checkpoint, HF folder or preset name (random weights)",
-    },
-    train: { type: "string", valueName: "DIR", description: "labeled images: the neighbours" },
-    val: { type: "string", valueName: "DIR", description: "labeled images: the queries" },
+    ...EVAL_FLAGS,
     ks: {
       type: "string",
       valueName: "LIST",
@@ -34,55 +25,18 @@ export const evalKnnCommand = defineCommand({
       description: "softmax temperature",
       default: "0.07",
     },
-    "image-size": {
-      type: "string",
-      valueName: "PX",
-      description: "eval crop side (multiple of 14)",
-      default: "224",
-    },
-    provider: {
-      type: "string",
-      valueName: "NAME",
-      description: `execution provider: ${PROVIDERS.join(", ")}`,
-      default: "cpu",
-    },
   },
   examples: [
     "dinov2 eval-knn --model dinov2_vits14_pretrain.pth --train imagenette/train --val imagenette/val",
   ],
   run: async (v, ctx) => {
     const log = (s: string) => process.stderr.write(`${s}\n`);
-    const { backbone, description } = asUsage("--model", () =>
-      resolveModel(requiredFlag(v.model, "model", "eval-knn")),
-    );
-    log(`model: ${description}`);
-    const runtime = await createRuntime({
-      provider: choiceFlag(v.provider, "provider", PROVIDERS),
-    });
-    const size = intFlag(v["image-size"], "image-size", { min: backbone.options.patchSize });
-    const train = await labeledFolderFeatures(
-      runtime,
-      backbone,
-      requiredFlag(v.train, "train", "eval-knn"),
-      size,
-      log,
-    );
-    const val = await labeledFolderFeatures(
-      runtime,
-      backbone,
-      requiredFlag(v.val, "val", "eval-knn"),
-      size,
-      log,
-    );
+    const { train, val, numClasses } = await evalSplits(v, "eval-knn", log);
     const ks = v.ks
       .split(",")
       .map((k) => intFlag(k.trim(), "ks", { min: 1 }))
       .filter((k) => k <= train.labels.length);
-    const r = knnEval(train, val, {
-      ks,
-      temperature: Number(v.temperature),
-      numClasses: Math.max(train.classNames.length, val.classNames.length),
-    });
+    const r = knnEval(train, val, { ks, temperature: Number(v.temperature), numClasses });
     ctx.out(
       renderTable([
         ["k", "top-1", "top-5"],
@@ -93,7 +47,3 @@ export const evalKnnCommand = defineCommand({
     return 0;
   },
 });
-
-function pct(x: number): string {
-  return `${(100 * x).toFixed(2)}%`;
-}
