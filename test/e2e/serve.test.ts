@@ -161,7 +161,7 @@ describe.skipIf(SKIP !== undefined)("dinov2 serve in Chromium", () => {
 
   afterAll(async () => {
     await browser?.close();
-    server?.kill("SIGINT");
+    if (server?.exitCode === null) server.kill("SIGKILL");
   });
 
   it("shows PCA pictures, matches and neighbours, with features equal to Node's embed", async () => {
@@ -254,5 +254,11 @@ describe.skipIf(SKIP !== undefined)("dinov2 serve in Chromium", () => {
     const shot = join(dir, "serve-page.png");
     await page.screenshot({ path: shot, fullPage: true });
     log(`screenshot ${shot}`);
+  });
+
+  it("stops on Ctrl-C (SIGINT) with exit code 0", async () => {
+    const exited = new Promise<number | null>((ok) => server!.once("exit", (code) => ok(code)));
+    server!.kill("SIGINT");
+    expect(await exited).toBe(0);
   });
 });
