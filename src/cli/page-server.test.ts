@@ -45,6 +45,8 @@ describe("page server", () => {
     writeFileSync(join(page, "index.html"), "<!doctype html><title>t</title>");
     writeFileSync(join(page, "app.js"), "export {};");
     writeFileSync(join(page, "secret.txt"), "not a page file");
+    mkdirSync(join(page, "sub"));
+    writeFileSync(join(page, "sub", "deep.js"), "in a subfolder");
     writeFileSync(join(ort, "ort-wasm-simd-threaded.wasm"), "\0asm");
     writeFileSync(join(ort, "ort.node.min.mjs"), "node build, not served");
     writeFileSync(join(gallery, "cat.png"), "png bytes");
@@ -52,7 +54,6 @@ describe("page server", () => {
     writeFileSync(join(dir, "private.txt"), "outside");
     server = await startPageServer({
       pageDir: page,
-      pageFiles: ["index.html", "app.js", "page.css"],
       modelFile: join(dir, "model.onnx"),
       ortDir: ort,
       galleryFiles: [join(gallery, "cat.png")],
@@ -111,7 +112,10 @@ describe("page server", () => {
       "/ort/ort.node.min.mjs",
       "/secret.txt",
       "/page/index.html",
-      "/page.css", // listed but not built: not in the table
+      "/page.css", // not built
+      "/sub",
+      "/sub/",
+      "/sub/deep.js",
       "//etc/passwd",
       "/index.html/",
       "http://example.com/",

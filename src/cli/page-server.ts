@@ -1,10 +1,10 @@
-// The static server behind `dinov2 serve`: a fixed table of routes made at start (the page's built
+// The static server behind `dinov2 serve`: a fixed table of routes made at start (the built page's
 // files, the ONNX model, config.json, onnxruntime-web's wasm files, the gallery images by index),
 // so no request path ever reaches the file system: anything else, `../` included, is 404, and
 // there is no directory listing. Only GET and HEAD; request bodies are refused (413 over
 // MAX_REQUEST_BODY, 405 otherwise): images never leave the browser. node:http and a 30-line
 // table instead of a static-file library: we serve a known list of files, not a folder.
-import { createReadStream, existsSync, readdirSync, statSync } from "node:fs";
+import { createReadStream, readdirSync, statSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { extname, join } from "node:path";
@@ -14,9 +14,8 @@ import type { PageConfig } from "../web/page-config.js";
 export const MAX_REQUEST_BODY = 1024;
 
 export interface PageServerOptions {
-  /** The built page: index.html, app.js, page.css (scripts/build-page.ts). */
+  /** The built page (scripts/build-page.ts): its .html, .js, .css and .map files are served. */
   readonly pageDir: string;
-  readonly pageFiles: readonly string[];
   readonly modelFile: string;
   /** onnxruntime-web's dist folder; its ort-wasm-* files are served under /ort/. */
   readonly ortDir: string;
@@ -35,6 +34,9 @@ export interface PageServer {
   readonly routes: readonly string[];
   close(): Promise<void>;
 }
+
+/** What the page is made of; nothing else in the page folder is served (nor its subfolders). */
+const PAGE_EXTENSIONS: readonly string[] = [".html", ".js", ".css", ".map"];
 
 type Route = { readonly file: string } | { readonly body: Buffer };
 
@@ -88,9 +90,9 @@ export async function startPageServer(opts: PageServerOptions): Promise<PageServ
 
 function routeTable(opts: PageServerOptions): Map<string, Route> {
   const routes = new Map<string, Route>();
-  for (const f of opts.pageFiles) {
-    const file = join(opts.pageDir, f);
-    if (existsSync(file)) routes.set(`/${f}`, { file });
+  for (const e of readdirSync(opts.pageDir, { withFileTypes: true })) {
+    if (e.isFile() && PAGE_EXTENSIONS.includes(extname(e.name)))
+      routes.set(`/${e.name}`, { file: join(opts.pageDir, e.name) });
   }
   const index = routes.get("/index.html");
   if (!index) throw new Error(`${opts.pageDir} has no index.html: the page is not built`);

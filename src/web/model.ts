@@ -1,7 +1,9 @@
-// The served ONNX model in onnxruntime-web: WebGPU where the browser has it, WASM otherwise (and
-// when WebGPU fails to start). Every image goes through the same eval transform as `dinov2 embed`
+// The served ONNX model in onnxruntime-web: WebGPU where the browser has a WebGPU adapter, WASM
+// otherwise (and when WebGPU fails to start). Each build is loaded only when used: the WebGPU one
+// brings a 28 MB wasm file, the plain WASM one 14 MB, and compiling it is most of the page's
+// start-up. Every image goes through the same eval transform as `dinov2 embed`
 // (src/inference/preprocess.ts, bundled as is), so the features match Node's.
-import * as ort from "onnxruntime-web";
+import type * as Ort from "onnxruntime-web";
 import type { Uint8Image } from "../data/image.js";
 import { type EvalTransform, evalTransform, preprocessInto } from "../inference/preprocess.js";
 import type { PageConfig } from "./page-config.js";
@@ -17,7 +19,8 @@ export interface ImageFeatures {
 
 export class PageModel {
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly ort: typeof Ort,
+    private readonly session: Ort.InferenceSession,
     readonly provider: "webgpu" | "wasm",
     readonly transform: EvalTransform,
     readonly config: PageConfig,
@@ -30,28 +33,24 @@ export class PageModel {
 
   /** Loads the model from the server; ort's wasm files come from /ort/ (no CDN). */
   static async load(config: PageConfig): Promise<PageModel> {
-    ort.env.wasm.wasmPaths = new URL("ort/", document.baseURI).href;
-    // Threads need cross-origin isolation, which the server's COOP/COEP headers give.
-    ort.env.wasm.numThreads = self.crossOriginIsolated
-      ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1))
-      : 1;
     const bytes = new Uint8Array(await (await fetch(config.modelUrl)).arrayBuffer());
-    let session: ort.InferenceSession | undefined;
+    let started: { ort: typeof Ort; session: Ort.InferenceSession } | undefined;
     let provider: "webgpu" | "wasm" = "wasm";
-    if ("gpu" in navigator) {
+    if (await hasWebGpuAdapter()) {
       try {
-        session = await ort.InferenceSession.create(bytes, { executionProviders: ["webgpu"] });
+        started = await startSession(await import("onnxruntime-web/webgpu"), bytes, "webgpu");
         provider = "webgpu";
       } catch (e) {
         console.warn("WebGPU did not start; using WASM:", e);
       }
     }
-    session ??= await ort.InferenceSession.create(bytes, { executionProviders: ["wasm"] });
+    started ??= await startSession(await import("onnxruntime-web/wasm"), bytes, "wasm");
+    const { ort, session } = started;
     const meta = session.inputMetadata[0];
     const first = meta?.isTensor ? meta.shape[0] : undefined;
     const batch = typeof first === "number" && first > 0 ? first : 1;
     const transform = evalTransform(config.imageSize, config.patchSize);
-    return new PageModel(session, provider, transform, config, batch);
+    return new PageModel(ort, session, provider, transform, config, batch);
   }
 
   /** The eval transform, then one run: the image's CLS and patch features. */
@@ -60,7 +59,7 @@ export class PageModel {
     const one = 3 * s * s;
     const input = new Float32Array(this.batch * one); // rows past the first are padding
     preprocessInto(img, this.transform, input, 0);
-    const feeds = { pixel_values: new ort.Tensor("float32", input, [this.batch, 3, s, s]) };
+    const feeds = { pixel_values: new this.ort.Tensor("float32", input, [this.batch, 3, s, s]) };
     const out = await this.session.run(feeds);
     const hidden = out.last_hidden_state;
     if (!hidden) throw new Error("the model has no last_hidden_state output");
@@ -76,4 +75,28 @@ export class PageModel {
     hidden.dispose();
     return result;
   }
+}
+
+async function hasWebGpuAdapter(): Promise<boolean> {
+  const gpu = (navigator as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  if (!gpu) return false;
+  try {
+    return (await gpu.requestAdapter()) != null;
+  } catch {
+    return false;
+  }
+}
+
+async function startSession(
+  ort: typeof Ort,
+  bytes: Uint8Array,
+  provider: "webgpu" | "wasm",
+): Promise<{ ort: typeof Ort; session: Ort.InferenceSession }> {
+  ort.env.wasm.wasmPaths = new URL("ort/", document.baseURI).href;
+  // Threads need cross-origin isolation, which the server's COOP/COEP headers give.
+  ort.env.wasm.numThreads = self.crossOriginIsolated
+    ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1))
+    : 1;
+  const session = await ort.InferenceSession.create(bytes, { executionProviders: [provider] });
+  return { ort, session };
 }

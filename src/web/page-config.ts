@@ -22,6 +22,3 @@ export interface PageConfig {
   readonly maxImageBytes: number;
   readonly gallery: readonly GalleryEntry[];
 }
-
-/** The files of the built page (scripts/build-page.ts writes them; the server serves only these). */
-export const PAGE_FILES: readonly string[] = ["index.html", "page.css", "app.js", "app.js.map"];

@@ -67,6 +67,7 @@ interface CanvasLike {
 declare const document: {
   querySelectorAll(selector: string): ArrayLike<CanvasLike> & Iterable<CanvasLike>;
 };
+declare const crossOriginIsolated: boolean;
 declare const window: {
   dinov2Page: { features(i: number): { cls: number[]; patches: number[] } };
 };
@@ -248,6 +249,25 @@ describe.skipIf(SKIP !== undefined)("dinov2 serve in Chromium", () => {
     expect(rows).toEqual(expected);
     expect(await page.textContent("#gallery-note")).toBe("3 gallery images embedded");
 
+    // Background removal: the picture is redrawn with the low-first-component patches black.
+    const black = () =>
+      page.evaluate(() =>
+        [...document.querySelectorAll("canvas.pca")].map((c) => {
+          const d = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
+          let n = 0;
+          for (let i = 0; i < d.length; i += 4) if (d[i]! + d[i + 1]! + d[i + 2]! === 0) n++;
+          return n / (d.length / 4);
+        }),
+      );
+    const before = await black();
+    await page.check("#foreground");
+    const after = await black();
+    for (const [i, f] of after.entries()) {
+      expect(f).toBeGreaterThan(before[i]!);
+      expect(f).toBeLessThan(1);
+    }
+    // COOP/COEP headers make the page cross-origin isolated, so onnxruntime-web may use threads.
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
     expect(foreign).toEqual([]);
     expect(failed).toEqual([]);
     expect(consoleErrors).toEqual([]);

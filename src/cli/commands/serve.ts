@@ -6,7 +6,6 @@ import { createRequire } from "node:module";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { listImageInputs } from "../../inference/index.js";
-import { PAGE_FILES } from "../../web/page-config.js";
 import { defineCommand } from "../command.js";
 import { intFlag, requiredFlag } from "../flag-values.js";
 import { startPageServer } from "../page-server.js";
@@ -83,7 +82,6 @@ export const serveCommand = defineCommand({
     try {
       const server = await startPageServer({
         pageDir,
-        pageFiles: PAGE_FILES,
         modelFile: model.modelFile,
         ortDir: ortDistDir(),
         galleryFiles: gallery?.files ?? [],
