@@ -113,12 +113,13 @@ export async function trainWithReports(f: TrainRunFlags): Promise<TrainRunOutcom
 
 function fmtLosses(s: StepReport): string {
   const l = s.losses;
-  const parts = [
-    `loss ${l.total!.toFixed(3)}`,
-    `dino ${(l.dino_local_crops_loss! + l.dino_global_crops_loss!).toFixed(3)}`,
-    `ibot ${l.ibot_loss!.toFixed(3)}`,
-    `koleo ${l.koleo_loss!.toFixed(3)}`,
-  ];
+  const dino =
+    l.dino_global_crops_loss === undefined
+      ? undefined
+      : l.dino_global_crops_loss + (l.dino_local_crops_loss ?? 0);
+  const parts = Object.entries({ loss: l.total, dino, ibot: l.ibot_loss, koleo: l.koleo_loss })
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k} ${v!.toFixed(3)}`);
   if (s.eval)
     parts.push(...Object.entries(s.eval).map(([k, v]) => `${k} ${(100 * v).toFixed(1)}%`));
   return parts.join(" ");

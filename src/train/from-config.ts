@@ -3,7 +3,7 @@ import type { ResolvedConfig } from "../config/index.js";
 import type { DataAugmentationDinoOptions } from "../data/augment.js";
 import { linspaceF32, truncMulF32 } from "../data/python-numerics.js";
 import { VIT_DEFAULTS } from "../models/presets.js";
-import type { StepConfig } from "./train-step.js";
+import { headsFor, type StepConfig } from "./step-config.js";
 
 /** The official collate's static bound on masked patches: Σ int(N · probs[i+1]). */
 export function maskUpperbound(
@@ -55,8 +55,10 @@ export function stepConfigFromTrain({ cfg, derived }: ResolvedConfig): StepConfi
         interpolateAntialias: cfg.student.interpolate_antialias,
         interpolateOffset: cfg.student.interpolate_offset,
       },
-      dinoHead: head(cfg.dino),
-      ...(cfg.ibot.separate_head ? { ibotHead: head(cfg.ibot) } : {}),
+      ...headsFor(head(cfg.dino), cfg.ibot.separate_head ? head(cfg.ibot) : undefined, {
+        dino: cfg.dino.loss_weight,
+        ibot: cfg.ibot.loss_weight,
+      }),
     },
     batch: cfg.train.batch_size_per_gpu,
     globalSize: cfg.crops.global_crops_size,

@@ -14,7 +14,7 @@ import { augmentationFromTrain, stepConfigFromTrain } from "./from-config.js";
 import { initFromCheckpoint } from "./high-res.js";
 import { buildSchedules, scheduledValues } from "./schedules.js";
 import { initialState, nextState, stepFeeds, type TrainState } from "./state.js";
-import { buildTrainStep, LOSS_NAMES } from "./train-step.js";
+import { buildTrainStep } from "./train-step.js";
 
 export interface TrainRunOptions {
   readonly resolved: ResolvedConfig;
@@ -76,7 +76,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
   const ckptDir = join(o.outputDir, "checkpoints");
   let state = o.resume ? loadLatestCheckpoint(ckptDir) : null;
   if (!state) {
-    const fresh = initialState(step, c, cfg.train.seed);
+    const fresh = initialState(step, { seed: cfg.train.seed });
     state = o.initFrom ? await initFromCheckpoint(o.initFrom, fresh, c, runtime) : fresh;
   }
   const resumedFrom = state.iteration;
@@ -104,9 +104,9 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
       const batch = await loader.next();
       if (!batch) break;
       const sched = scheduledValues(schedules, it);
-      const out = await exe.run(stepFeeds(step, c, state, batch, sched, root.split(it)));
+      const out = await exe.run(stepFeeds(step, state, batch, sched, root.split(it)));
       const losses = lossValues(out, it);
-      state = nextState(state, out);
+      state = nextState(step, state, out);
       const done = state.iteration;
       let evalResult: Record<string, number> | undefined;
       if (o.evaluate && o.evalEvery && (done % o.evalEvery === 0 || done === total)) {
@@ -136,6 +136,8 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
   return { state, history, resumedFrom };
 }
 
+const LOSS_PREFIX = "loss.";
+
 /** The teacher backbone under the official state_dict keys. */
 export function teacherBackbone(state: TrainState): Map<string, HostTensor> {
   const prefix = "teacher.backbone.";
@@ -146,14 +148,16 @@ export function teacherBackbone(state: TrainState): Map<string, HostTensor> {
   );
 }
 
-/** The reported losses of one step; a NaN or infinite term stops the run, naming it. */
+/** The reported losses of one step (`loss.*` outputs); a NaN or infinite term stops the run. */
 export function lossValues(
   out: Readonly<Record<string, HostTensor>>,
   iteration: number,
 ): Record<string, number> {
   const losses: Record<string, number> = {};
-  for (const name of LOSS_NAMES) {
-    const v = toNumbers(out[`loss.${name}`]!)[0]!;
+  for (const [key, t] of Object.entries(out)) {
+    if (!key.startsWith(LOSS_PREFIX)) continue;
+    const name = key.slice(LOSS_PREFIX.length);
+    const v = toNumbers(t)[0]!;
     if (!Number.isFinite(v)) {
       throw new TrainingDivergedError(
         `iteration ${iteration}: loss term ${name} is ${v}; stopping (the last checkpoint is intact)`,
