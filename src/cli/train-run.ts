@@ -14,7 +14,7 @@ import { imageFromChw, imageGrid, upscaleNearest, writePng } from "../eval/png.j
 import type { VitOptions } from "../models/presets.js";
 import { DinoVisionTransformer } from "../models/vision-transformer.js";
 import { createRuntime, type Provider, type Runtime } from "../runtime/index.js";
-import { exportTeacher } from "../train/export.js";
+import { exportTeacher, saveTeacherForEval } from "../train/export.js";
 import { stepConfigFromTrain } from "../train/from-config.js";
 import { runTraining, type StepReport, type TrainResult, teacherBackbone } from "../train/loop.js";
 import { knnMonitor, type LabeledImages, loadLabeled } from "./knn-monitor.js";
@@ -48,6 +48,8 @@ export interface TrainRunFlags {
   readonly iters?: number;
   readonly resume: boolean;
   readonly initFrom?: string;
+  readonly modelWeights?: string;
+  readonly pretrainedWeights?: string;
   readonly workers: number;
   readonly provider: Provider;
   readonly threads?: number;
@@ -85,11 +87,26 @@ export async function trainWithReports(f: TrainRunFlags): Promise<TrainRunOutcom
     iters: total,
     resume: f.resume,
     ...(f.initFrom ? { initFrom: f.initFrom } : {}),
+    ...(f.modelWeights ? { modelWeights: f.modelWeights } : {}),
+    ...(f.pretrainedWeights ? { pretrainedWeights: f.pretrainedWeights } : {}),
     workers: f.workers,
     provider: f.provider,
     ...(f.threads ? { threads: f.threads } : {}),
     checkpointEvery: f.checkpointEvery,
-    ...(monitor ? { evaluate: (w) => monitor(w), evalEvery: f.evalEvery } : {}),
+    ...(f.evalEvery > 0
+      ? {
+          evalEvery: f.evalEvery,
+          evaluate: async (state, iteration) => {
+            // As the official do_test: the teacher saved under eval/training_<iteration>/.
+            saveTeacherForEval(
+              join(f.outputDir, "eval", `training_${iteration}`),
+              state,
+              c.arch.backbone,
+            );
+            return monitor ? monitor(teacherBackbone(state)) : {};
+          },
+        }
+      : {}),
     onStep: (s: StepReport) => {
       if (s.eval) finalEval = { ...s.eval };
       bar.update(s.iteration, fmtLosses(s));

@@ -28,7 +28,6 @@ interface HeadKeys {
 
 export function stepConfigFromTrain({ cfg, derived }: ResolvedConfig): StepConfig {
   const bb = derived.backbone;
-  if (bb.ffn === "identity") throw new Error("student.ffn_layer identity is not supported");
   const head = (h: HeadKeys) => ({
     inDim: bb.embedDim,
     outDim: h.head_n_prototypes,
@@ -95,4 +94,17 @@ export function augmentationFromTrain({ cfg }: ResolvedConfig): DataAugmentation
     localCropsSize: cfg.crops.local_crops_size,
     blurMode: cfg.crops.blur_mode,
   };
+}
+
+/** The data side of a run: seed, crops, iBOT masking and batch size for createSslLoader. */
+export function sslLoaderOptions(resolved: ResolvedConfig) {
+  const { cfg, derived } = resolved;
+  return {
+    seed: cfg.train.seed,
+    patchSize: derived.backbone.patchSize,
+    augmentation: augmentationFromTrain(resolved),
+    maskRatioMinMax: cfg.ibot.mask_ratio_min_max as [number, number],
+    maskProbability: cfg.ibot.mask_sample_probability,
+    batchSize: cfg.train.batch_size_per_gpu,
+  } as const;
 }
