@@ -15,6 +15,7 @@ export {
 export { type AdamwHyper, type AdamwState, adamwUpdate } from "./optimizer.js";
 export { paramMultipliers } from "./param-groups.js";
 export { buildSchedules, cosineSchedule, scheduledValues } from "./schedules.js";
+export { type LossName, N_GLOBAL_CROPS } from "./ssl-losses.js";
 export { type SslArch, SslModel } from "./ssl-model.js";
 export {
   type InitialWeights,
@@ -23,7 +24,6 @@ export {
   stepFeeds,
   type TrainState,
 } from "./state.js";
-export { type LossName, N_GLOBAL_CROPS } from "./ssl-losses.js";
 export {
   OFFICIAL_IMPL,
   type OfficialStepKeys,

@@ -5,15 +5,15 @@ import { join } from "node:path";
 import { type ResolvedConfig, saveResolvedConfig } from "../config/index.js";
 import type { HostTensor } from "../core/index.js";
 import { shapesEqual, toNumbers } from "../core/index.js";
+import type { DatasetSpec } from "../data/datasets/dataset.js";
+import { createSslLoader } from "../data/loader.js";
+import { createRng } from "../data/rng.js";
 import {
   CheckpointError,
   loadCheckpoint,
   readSafetensorsFile,
   readSafetensorsMetadata,
 } from "../io/index.js";
-import type { DatasetSpec } from "../data/datasets/dataset.js";
-import { createSslLoader } from "../data/loader.js";
-import { createRng } from "../data/rng.js";
 import { createRuntime, type Provider } from "../runtime/index.js";
 import { loadLatestCheckpoint, saveCheckpoint } from "./checkpoint.js";
 import { sslLoaderOptions, stepConfigFromTrain } from "./from-config.js";

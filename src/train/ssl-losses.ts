@@ -26,9 +26,9 @@ import {
   softmaxCenter,
 } from "../losses/index.js";
 import type { BlockDrop } from "../nn/block.js";
+import { patchHeadOf, type SslModel } from "./ssl-model.js";
 import type { StepBatch } from "./step-batch.js";
 import { lossTerms, type StepConfig } from "./step-config.js";
-import { patchHeadOf, type SslModel } from "./ssl-model.js";
 
 /** Global crops per image; the official loss counts its terms from it. */
 export const N_GLOBAL_CROPS = 2;

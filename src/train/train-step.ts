@@ -7,9 +7,6 @@ import { namedParams } from "../nn/module.js";
 import { type DropPlan, dropPathRates, dropPlan } from "./drop-path.js";
 import { adamwUpdate } from "./optimizer.js";
 import { paramMultipliers } from "./param-groups.js";
-import { declareBatch, declareScalars, type StepBatch, type StepScalars } from "./step-batch.js";
-import { lossTerms, OFFICIAL_IMPL, type StepConfig } from "./step-config.js";
-import { type StateInit, StepSignature } from "./step-signature.js";
 import {
   type Centers,
   N_GLOBAL_CROPS,
@@ -19,6 +16,9 @@ import {
   teacherTargets,
 } from "./ssl-losses.js";
 import { SslModel, submoduleOf } from "./ssl-model.js";
+import { declareBatch, declareScalars, type StepBatch, type StepScalars } from "./step-batch.js";
+import { lossTerms, OFFICIAL_IMPL, type StepConfig } from "./step-config.js";
+import { type StateInit, StepSignature } from "./step-signature.js";
 import { clipByNorm, emaUpdate } from "./updates.js";
 
 export interface TrainStepGraph {
@@ -68,7 +68,8 @@ export function buildTrainStep(c: StepConfig): TrainStepGraph {
   const centers = declareCenters(sig, c, teacher);
   const fb = forwardBackward(c, student, teacher, [...s.values()], batch, scalars, centers, sig);
   for (const [name, t] of Object.entries(fb.losses.reported)) sig.output("loss", `loss.${name}`, t);
-  if (c.emitGrads) keys.forEach((k, i) => sig.output("grad", `grad.student.${k}`, fb.grads[i]!));
+  if (c.emitGrads)
+    for (const [i, k] of keys.entries()) sig.output("grad", `grad.student.${k}`, fb.grads[i]!);
   optimizerStep(c, sig, keys, s, fb.grads, scalars, frozenTeacher);
   if (centers.dino) sig.update(STATE.dinoCenter, fb.newCenters.dino!);
   if (centers.ibot) sig.update(STATE.ibotCenter, fb.newCenters.ibot!);

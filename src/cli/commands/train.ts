@@ -3,8 +3,8 @@
 import { join } from "node:path";
 import { loadConfigFile, PRESET_NAMES, resolveConfig } from "../../config/index.js";
 import { configNotices } from "../../config/notices.js";
-import { runSettingsFromConfig } from "../../train/run-settings.js";
 import { parseProvider } from "../../runtime/index.js";
+import { runSettingsFromConfig } from "../../train/run-settings.js";
 import { defineCommand } from "../command.js";
 import { intFlag } from "../flag-values.js";
 import { datasetFromFlag, type KnnSets, loadLabeled, trainWithReports } from "../train-run.js";
