@@ -104,7 +104,9 @@ process.stdout.write(`check-imports: ok (${files} files)\n`);
 
 function check(file: string, layer: string, rule: LayerRule, spec: string): string | undefined {
   if (!spec.startsWith(".")) {
-    if (ONLY_RUNTIME.test(spec) && layer !== "runtime" && spec !== WEB_RUNTIME[layer])
+    const web = WEB_RUNTIME[layer];
+    const isWebRuntime = web !== undefined && (spec === web || spec.startsWith(`${web}/`));
+    if (ONLY_RUNTIME.test(spec) && layer !== "runtime" && !isWebRuntime)
       return `only src/runtime imports onnxruntime (and src/web ${WEB_RUNTIME.web})`;
     if (rule.packages === "none") return `src/${layer} imports no packages and no node: modules`;
     return undefined;
