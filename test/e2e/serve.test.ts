@@ -83,6 +83,11 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
+// In CI a missing chromium is a failed test, not a skip nor only a failed hook.
+it.skipIf(SKIP !== undefined)(`chromium is installed at ${CHROMIUM}`, () => {
+  expect(existsSync(CHROMIUM), `${CHROMIUM} missing: apt-get install -y chromium`).toBe(true);
+});
+
 describe.skipIf(SKIP !== undefined)("dinov2 serve in Chromium", () => {
   const dir = mkdtempSync(join(tmpdir(), "dinov2-serve-e2e-"));
   const images = [join(dir, "a.png"), join(dir, "b.png")];
