@@ -1,19 +1,20 @@
 // `dinov2 serve` in a real browser: Debian's Chromium, headless, driven by playwright-core (no
-// browser download). The model is trained for 3 iterations by `dinov2 train` (a 48-wide, 1-block
-// ViT/14 on the built-in synthetic set) and served at 112 px (8×8 patches); two PNGs are picked
-// on the page. The page's CLS and patch features must equal Node's `embed` within 1e-4 (same
-// transform code, lossless PNG decoding on both sides), the PCA pictures must not be blank, the
-// matches and gallery neighbours must show, and every request must stay on the local server.
+// browser download). The model is trained for 3 iterations by `dinov2 train` (in this process; a
+// 48-wide, 1-block ViT/14 on the built-in synthetic set), then `dinov2 serve` (a child process)
+// serves it at 112 px (8×8 patches); two PNGs are picked on the page. The page's CLS and patch
+// features must equal Node's `embed` within 1e-4 (same transform code, lossless PNG decoding on
+// both sides), the PCA pictures must not be blank, the matches and gallery neighbours must show,
+// and every request must stay on the local server.
 // Skipped only where chromium is missing outside CI (CI installs it: .ci/run).
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildPage } from "../../scripts/build-page.js";
+import { runCli } from "../../src/cli/run-cli.js";
 import { writePng } from "../../src/eval/png.js";
 import { embed } from "../../src/inference/index.js";
 import { TINY_TRAIN_SETS } from "../helpers/tiny-config.js";
@@ -99,23 +100,24 @@ describe.skipIf(SKIP !== undefined)("dinov2 serve in Chromium", () => {
 
   beforeAll(async () => {
     const t0 = performance.now();
-    const train = promisify(execFile)(
-      process.execPath,
+    // `dinov2 train`, in this process (no second Node start-up; the command is the same).
+    const trainLog: string[] = [];
+    const train = runCli(
       [
-        "--import",
-        "tsx",
-        "src/cli/main.ts",
         "train",
         "--preset",
         "vits14-demo",
         ...TRAIN_SETS.flatMap((s) => ["--set", s]),
         "--iters",
         "3",
+        "--threads",
+        "1",
         "--output-dir",
         join(dir, "train"),
       ],
-      { cwd: root, timeout: 60_000 },
-    );
+      (t) => trainLog.push(t),
+      (t) => trainLog.push(t),
+    ).then((code) => expect(code, trainLog.join("\n")).toBe(0));
     writePng(images[0]!, scene(96, 80, 1), 96, 80);
     writePng(images[1]!, scene(80, 96, 2), 80, 96);
     mkdirSync(gallery);
@@ -168,6 +170,8 @@ describe.skipIf(SKIP !== undefined)("dinov2 serve in Chromium", () => {
   afterAll(async () => {
     await browser?.close();
     if (server?.exitCode === null) server.kill("SIGKILL");
+    // Keep the screenshot and the images; drop the run and the built page.
+    for (const d of ["train", "page"]) rmSync(join(dir, d), { recursive: true, force: true });
   });
 
   it("shows PCA pictures, matches and neighbours, with features equal to Node's embed", async () => {
