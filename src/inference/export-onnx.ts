@@ -4,7 +4,7 @@ import { mkdir, open, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { ConfigError } from "../config/errors.js";
 import { DTYPE_BYTES, type ValueType } from "../core/index.js";
-import { optionsToHfConfig } from "../io/index.js";
+import { fsyncDirectory, optionsToHfConfig } from "../io/index.js";
 import type { Backbone } from "../models/backbone.js";
 import { type LoweredModel, lowerToOnnx } from "../onnx/index.js";
 import { hfGraph } from "./backbone-graph.js";
@@ -116,8 +116,10 @@ async function writeAtomically(
       for (let at = 0; at < c.length; ) at += (await fh.write(c, at)).bytesWritten;
       n += c.length;
     }
+    await fh.sync();
     await fh.close();
     await rename(tmp, path);
+    fsyncDirectory(dirname(path));
   } catch (e) {
     await fh.close().catch(() => undefined);
     await rm(tmp, { force: true });

@@ -5,6 +5,7 @@ export {
   conventionalInterpolation,
   HEADS_BY_DIM,
 } from "./checkpoint-options.js";
+export { fsyncDirectory, writeFileDurably } from "./durable-write.js";
 export { hfConfigToOptions, optionsToHfConfig } from "./hf-config.js";
 export { hfToOfficial, officialToHf } from "./hf-layout.js";
 export { inferOptionsFromStateDict } from "./infer-options.js";

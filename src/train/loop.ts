@@ -9,7 +9,7 @@ import type { DatasetSpec } from "../data/datasets/dataset.js";
 import { createSslLoader } from "../data/loader.js";
 import { createRng } from "../data/rng.js";
 import { createRuntime, type Provider } from "../runtime/index.js";
-import { loadLatestCheckpoint, saveCheckpoint } from "./checkpoint.js";
+import { loadCheckpointForResume, saveCheckpoint } from "./checkpoint.js";
 import { augmentationFromTrain, stepConfigFromTrain } from "./from-config.js";
 import { initFromCheckpoint } from "./high-res.js";
 import { buildSchedules, scheduledValues } from "./schedules.js";
@@ -40,6 +40,8 @@ export interface TrainRunOptions {
     iteration: number,
   ) => Promise<Record<string, number>>;
   readonly onStep?: (s: StepReport) => void;
+  /** Notices (e.g. "--resume found no checkpoint, starting fresh"); default: standard error. */
+  readonly log?: (s: string) => void;
 }
 
 export interface StepReport {
@@ -74,7 +76,8 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
   });
   const exe = await runtime.compile(step.outputs);
   const ckptDir = join(o.outputDir, "checkpoints");
-  let state = o.resume ? loadLatestCheckpoint(ckptDir) : null;
+  const log = o.log ?? ((s: string) => process.stderr.write(`${s}\n`));
+  let state = o.resume ? loadCheckpointForResume(ckptDir, log) : null;
   if (!state) {
     const fresh = initialState(step, c, cfg.train.seed);
     state = o.initFrom ? await initFromCheckpoint(o.initFrom, fresh, c, runtime) : fresh;
