@@ -47,9 +47,8 @@ async function values(y: Tensor): Promise<number[]> {
 
 function expectAllClose(got: readonly number[], want: readonly number[], tol = 1e-6): void {
   expect(got).toHaveLength(want.length);
-  got.forEach((g, i) =>
-    expect(Math.abs(g - want[i]!), `element ${i}: ${g} vs ${want[i]}`).toBeLessThan(tol),
-  );
+  for (const [i, g] of got.entries())
+    expect(Math.abs(g - want[i]!), `element ${i}: ${g} vs ${want[i]}`).toBeLessThan(tol);
 }
 
 describe("losses on hand-checked inputs", () => {

@@ -18,7 +18,8 @@ export const MOVEMENT_CASES: Readonly<Record<string, OpCases>> = {
       },
       {
         build: () => reshape(input("a", [6]), [4, -1]),
-        error: "reshape: 6 elements do not divide into the known sizes (product 4); got [6] -> [4, -1]",
+        error:
+          "reshape: 6 elements do not divide into the known sizes (product 4); got [6] -> [4, -1]",
       },
       {
         build: () => reshape(input("a", [6]), [-2, -3]),
@@ -30,7 +31,8 @@ export const MOVEMENT_CASES: Readonly<Record<string, OpCases>> = {
       },
       {
         build: () => reshape(input("a", [0, 3]), [0, -1]),
-        error: "reshape: 0 elements do not divide into the known sizes (product 0); got [0, 3] -> [0, -1]",
+        error:
+          "reshape: 0 elements do not divide into the known sizes (product 0); got [0, 3] -> [0, -1]",
       },
     ],
     forward: [
