@@ -36,6 +36,8 @@ export interface LoweredModel {
   readonly bytes: Uint8Array;
   /** Chunks of the external data file, in order, when `externalDataFile` was given. */
   readonly externalData: readonly Uint8Array[];
+  /** The external data file name the model refers to, when `externalDataFile` was given. */
+  readonly externalDataFile?: string;
   /** Graph inputs in order; dynamic axes have -1. */
   readonly inputs: ReadonlyMap<string, ValueType>;
   readonly outputNames: readonly string[];
@@ -129,6 +131,7 @@ function encodeModel(
   return {
     bytes: m.finish(),
     externalData: external,
+    ...(opts.externalDataFile ? { externalDataFile: opts.externalDataFile } : {}),
     inputs: new Map(
       [...b.inputs].map(([n, t]) => {
         const dyn = opts.dynamicAxes?.[n] ?? {};

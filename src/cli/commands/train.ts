@@ -5,7 +5,8 @@ import { loadConfigFile, PRESET_NAMES, resolveConfig } from "../../config/index.
 import { parseProvider } from "../../runtime/index.js";
 import { defineCommand } from "../command.js";
 import { intFlag, requiredFlag } from "../flag-values.js";
-import { datasetFromFlag, type KnnSets, loadLabeled, trainWithReports } from "../train-run.js";
+import { type KnnPlan, loadKnnSets, planKnnSets } from "../knn-monitor.js";
+import { datasetFromFlag, type KnnSets, trainWithReports } from "../train-run.js";
 
 export const trainCommand = defineCommand({
   name: "train",
@@ -109,18 +110,13 @@ export const trainCommand = defineCommand({
     const size = Math.max(64, cfg.crops.global_crops_size + 8);
     const dataset = await datasetFromFlag(v.data, cfg.train.seed, size, log);
     let knn: KnnSets | undefined;
+    let knnPlan: KnnPlan | undefined;
     if (v.val) {
-      const side = cfg.crops.global_crops_size;
       const val = await datasetFromFlag(v.val, cfg.train.seed + 1, size, log);
-      const labeledTrain = dataset.kind === "image-folder" && dataset.classNames.length > 0;
-      const index = await loadLabeled(
-        labeledTrain ? dataset : val,
-        side,
-        derived.backbone.patchSize,
-        5000,
-      );
-      const queries = await loadLabeled(val, side, derived.backbone.patchSize, 5000);
-      knn = { index, queries };
+      knnPlan = planKnnSets(dataset, val, cfg.train.seed);
+      log(knnPlan.description);
+      const side = cfg.crops.global_crops_size;
+      knn = await loadKnnSets(knnPlan, side, derived.backbone.patchSize);
     }
     const out = await trainWithReports({
       resolved,
@@ -144,6 +140,7 @@ export const trainCommand = defineCommand({
         resumed_from: out.result.resumedFrom,
         losses: last?.losses ?? null,
         ...(out.finalEval ?? {}),
+        ...(knnPlan ? { knn_sets: knnPlan.description } : {}),
         files: {
           ...out.files,
           metrics: join(outputDir, "metrics.jsonl"),
