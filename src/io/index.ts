@@ -1,4 +1,5 @@
 // Checkpoint I/O: safetensors, PyTorch zip checkpoints, and the official/training/HF layouts.
+export { ARCH_METADATA_KEY, archMetadata, readArchMetadata } from "./arch-metadata.js";
 export { CheckpointError } from "./checkpoint-error.js";
 export {
   type CheckpointOptions,
@@ -34,6 +35,7 @@ export {
   parseSafetensorsHeader,
   readSafetensors,
   readSafetensorsFile,
+  readSafetensorsFileHeader,
   type SafetensorsEntry,
   type SafetensorsHeader,
   type TensorDict,

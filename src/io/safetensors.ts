@@ -69,6 +69,20 @@ export function readSafetensorsFile(path: string): Map<string, HostTensor> {
   }
 }
 
+/** The header of a safetensors file (entries and __metadata__), without reading the tensors. */
+export function readSafetensorsFileHeader(path: string): SafetensorsHeader {
+  const fd = openSync(path, "r");
+  try {
+    const size = fstatSync(fd).size;
+    const prefix = readAt(fd, 0, Math.min(8, size));
+    const n = prefix.length === 8 ? Number(Buffer.from(prefix).readBigUInt64LE(0)) : 0;
+    const headerBytes = readAt(fd, 0, Math.min(8 + Math.min(n, MAX_HEADER_BYTES), size));
+    return parseSafetensorsHeader(headerBytes, path, size);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Parses and bounds-checks the header: dtypes, shapes, and offsets that tile the data section.
  * `bytes` holds at least the length prefix and header; `fileLength` is the whole file's size. */
 export function parseSafetensorsHeader(

@@ -8,6 +8,7 @@ import { toNumbers } from "../core/index.js";
 import type { DatasetSpec } from "../data/datasets/dataset.js";
 import { createSslLoader } from "../data/loader.js";
 import { createRng } from "../data/rng.js";
+import { archMetadata } from "../io/index.js";
 import { createRuntime, type Provider } from "../runtime/index.js";
 import { loadCheckpointForResume, saveCheckpoint } from "./checkpoint.js";
 import { augmentationFromTrain, stepConfigFromTrain } from "./from-config.js";
@@ -129,7 +130,10 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
         `${JSON.stringify({ iteration: done, ...sched, ...losses, ...(evalResult ?? {}) })}\n`,
       );
       if ((o.checkpointEvery && done % o.checkpointEvery === 0) || done === total) {
-        saveCheckpoint(ckptDir, state, { seed: String(cfg.train.seed) });
+        saveCheckpoint(ckptDir, state, {
+          seed: String(cfg.train.seed),
+          ...archMetadata(c.arch.backbone),
+        });
       }
       o.onStep?.(report);
     }
