@@ -28,6 +28,8 @@ export interface LowerOptions {
   readonly externalDataFile?: string;
   /** Largest total of inline constants; default just under protobuf's 2 GiB (tests lower it). */
   readonly maxInlineBytes?: number;
+  /** Default-domain opset to write (default ONNX_OPSET); ops spell themselves for it. */
+  readonly opset?: number;
   /** Input and output dimensions to leave symbolic: value name -> { axis: dim_param }. */
   readonly dynamicAxes?: Readonly<Record<string, Readonly<Record<number, string>>>>;
 }
@@ -52,7 +54,7 @@ export function lowerToOnnx(
   outputs: Readonly<Record<string, Tensor>>,
   opts: LowerOptions = {},
 ): LoweredModel {
-  const b = new OnnxBuilder();
+  const b = new OnnxBuilder(opts.opset);
   const names = new Map<Tensor, string>();
   const order = topoSort(Object.values(outputs));
   const wanted = new Map<Tensor, string>();
@@ -126,7 +128,7 @@ function encodeModel(
   m.varint(1, ONNX_IR_VERSION);
   m.string(2, "dinov2-ts");
   m.message(7, g);
-  m.message(8, new ProtoWriter().string(1, "").varint(2, ONNX_OPSET));
+  m.message(8, new ProtoWriter().string(1, "").varint(2, b.opset));
   m.message(8, new ProtoWriter().string(1, "com.microsoft").varint(2, 1));
   return {
     bytes: m.finish(),
