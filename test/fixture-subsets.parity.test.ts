@@ -11,14 +11,13 @@ import { fixtureSets, fixturesRoot } from "./helpers/fixtures.js";
 
 const NESTED = "DINOV2_FIXTURE_SUBSET_CHILD";
 const REPO = resolve(import.meta.dirname, "..");
-// train-step.parity.test.ts gets its skip-when-absent in the lead's rewrite of the step's
-// declaration (issue 8); until then a root without ssl_step_* files fails it, so it is left out.
 const FILES = [
   "src/data/augment.parity.test.ts",
   "src/io/checkpoint.parity.test.ts",
   "src/losses/losses.parity.test.ts",
   "src/models/vision-transformer.parity.test.ts",
   "src/train/param-groups.parity.test.ts",
+  "src/train/train-step.parity.test.ts",
   "test/fixtures-known.parity.test.ts",
 ];
 

@@ -154,6 +154,15 @@ export const TrainConfig = z.strictObject({
     })
     .prefault({}),
   evaluation: z.strictObject({ eval_period_iterations: z.int().default(12500) }).prefault({}),
+  // Ours (the official code never released distillation): the paper's §5 recipe as defaults.
+  distillation: z
+    .strictObject({
+      teacher_weights: z.string().default(""), // a frozen teacher with heads; set: distill
+      ibot_all_patches: z.boolean().default(true), // no masking; iBOT on every patch token
+      student_ema: z.boolean().default(true), // a spare EMA of the student is the result
+      student_drop_path_rate: z.number().min(0).lt(1).default(0), // no stochastic depth
+    })
+    .prefault({}),
 });
 
 export type TrainConfig = z.infer<typeof TrainConfig>;

@@ -35,7 +35,7 @@ export {
   parseSafetensorsHeader,
   readSafetensors,
   readSafetensorsFile,
-  readSafetensorsFileHeader,
+  readSafetensorsMetadata,
   type SafetensorsEntry,
   type SafetensorsHeader,
   type TensorDict,

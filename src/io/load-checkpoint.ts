@@ -11,7 +11,7 @@ import { hfConfigToOptions } from "./hf-config.js";
 import { inferOptionsFromStateDict } from "./infer-options.js";
 import { type CheckpointLayout, toOfficialStateDict } from "./layouts.js";
 import { flattenStateDict, readPth, readWholeFile } from "./pth.js";
-import { readSafetensorsFile, readSafetensorsFileHeader } from "./safetensors.js";
+import { readSafetensorsFile, readSafetensorsMetadata } from "./safetensors.js";
 
 export interface LoadedCheckpoint {
   /** The path that was read (the weights file inside a directory). */
@@ -102,7 +102,7 @@ function crossCheck(
 /** The architecture recorded in a safetensors file's __metadata__ (files this project wrote). */
 function recordedArch(file: string): CheckpointOptions | undefined {
   if (file.endsWith(".index.json") || readMagic(file) === "PK") return undefined;
-  return readArchMetadata(readSafetensorsFileHeader(file).metadata, file);
+  return readArchMetadata(readSafetensorsMetadata(file), file);
 }
 
 /** Refuses a state dict that does not fit: the first key (in `expected` order) that is missing

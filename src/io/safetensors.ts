@@ -69,15 +69,15 @@ export function readSafetensorsFile(path: string): Map<string, HostTensor> {
   }
 }
 
-/** The header of a safetensors file (entries and __metadata__), without reading the tensors. */
-export function readSafetensorsFileHeader(path: string): SafetensorsHeader {
+/** The `__metadata__` strings of a safetensors file (reads the header only). */
+export function readSafetensorsMetadata(path: string): Readonly<Record<string, string>> {
   const fd = openSync(path, "r");
   try {
     const size = fstatSync(fd).size;
     const prefix = readAt(fd, 0, Math.min(8, size));
     const n = prefix.length === 8 ? Number(Buffer.from(prefix).readBigUInt64LE(0)) : 0;
     const headerBytes = readAt(fd, 0, Math.min(8 + Math.min(n, MAX_HEADER_BYTES), size));
-    return parseSafetensorsHeader(headerBytes, path, size);
+    return parseSafetensorsHeader(headerBytes, path, size).metadata ?? {};
   } finally {
     closeSync(fd);
   }

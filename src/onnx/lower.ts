@@ -7,13 +7,7 @@ import {
   topoSort,
   type ValueType,
 } from "../core/index.js";
-import {
-  type NodeRecord,
-  ONNX_DTYPE,
-  ONNX_IR_VERSION,
-  ONNX_OPSET,
-  OnnxBuilder,
-} from "./builder.js";
+import { type NodeRecord, ONNX_DTYPE, ONNX_IR_VERSION, OnnxBuilder } from "./builder.js";
 import { ProtoWriter } from "./proto.js";
 
 /** Protobuf messages cannot exceed 2 GiB; larger weights must go to an external data file. */
