@@ -135,6 +135,7 @@ export const TrainConfig = z.strictObject({
       min_lr: z.number().min(0).default(1.0e-6),
       clip_grad: z.number().min(0).default(3.0), // 0 disables clipping
       freeze_last_layer_epochs: int(0).default(1),
+      freeze_backbone_iters: int(0).default(0), // ours: head warm-up when continuing from weights
       scaling_rule: z.enum(SCALING_RULES).default("sqrt_wrt_1024"),
       patch_embed_lr_mult: z.number().min(0).default(0.2),
       layerwise_decay: z.number().positive().default(0.9),

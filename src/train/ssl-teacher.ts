@@ -49,12 +49,12 @@ export function loadSslNetwork(
     if (m[2]!.startsWith("backbone.")) backboneWeights.set(key, t);
     else heads.set(m[2]!, t);
   }
-  const backbone = backboneFrom(backboneWeights, path, o.numHeads);
   const dinoHead = headOptions(heads, "dino_head", path);
   if (!dinoHead)
     throw new CheckpointError(path, `has no dino_head.* weights for the ${branch}`, {
       hint: "distillation and continued pretraining with heads need a training checkpoint (teacher_checkpoint.pth or ours)",
     });
+  const backbone = backboneFrom(backboneWeights, path, o.numHeads);
   const ibotHead = headOptions(heads, "ibot_head", path);
   const options = backbone.options;
   const arch: SslArch = {
@@ -111,7 +111,8 @@ function backboneFrom(
   );
 }
 
-function isZip(file: string): boolean {
+/** A torch.save zip (PK magic), as opposed to a safetensors file. */
+export function isZip(file: string): boolean {
   const fd = openSync(file, "r");
   try {
     const b = Buffer.alloc(2);
