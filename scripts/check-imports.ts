@@ -41,7 +41,7 @@ const RULES: Readonly<Record<string, LayerRule>> = {
   data: {
     may: ["core"],
     packages: "any",
-    coreFiles: ["dtype.js", "host-tensor.js", "errors.js", "resample.js"],
+    coreFiles: ["dtype.js", "host-tensor.js", "errors.js", "resample.js", "xoshiro.js"],
   },
   train: {
     may: ["core", "nn", "models", "losses", "runtime", "data", "config", "io", "onnx"],
