@@ -68,7 +68,7 @@ export function saveTeacherForEval(
     format: "pt",
     layout: "dinov2-training-teacher",
     iteration: String(state.iteration),
-    architecture: JSON.stringify(options),
+    ...archMetadata(options),
   });
   return file;
 }
