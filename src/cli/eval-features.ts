@@ -81,6 +81,8 @@ export interface EvalSplit {
   readonly spec: DatasetSpec;
   readonly classNames: readonly string[];
   readonly count: number;
+  /** Optional crop box [x1, y1, x2, y2] in pixels of image i, applied before the transform. */
+  readonly crop?: (index: number) => readonly [number, number, number, number] | undefined;
 }
 
 export interface ModelSetup {
@@ -189,6 +191,37 @@ export async function folderSplit(dir: string, log: (s: string) => void): Promis
   };
 }
 
+/** Any folder of images (nested or flat, no class requirement): retrieval queries / database. */
+export async function folderSplitFlat(dir: string, log: (s: string) => void): Promise<EvalSplit> {
+  const scan = await scanImageFolder(dir);
+  if (scan.skipped.length) log(`skipped ${scan.skipped.length} unreadable file(s) in ${dir}`);
+  log(`${dir}: ${scan.spec.files.length} images`);
+  return { name: dir, spec: scan.spec, classNames: [], count: scan.spec.files.length };
+}
+
+/** The pixels inside [x1, y1, x2, y2] (clamped to the image, rounded outward). */
+export function cropRecord(
+  rec: ImageRecord,
+  box: readonly [number, number, number, number],
+  where: string,
+): ImageRecord {
+  const x1 = Math.max(0, Math.floor(box[0]));
+  const y1 = Math.max(0, Math.floor(box[1]));
+  const x2 = Math.min(rec.width, Math.ceil(box[2]));
+  const y2 = Math.min(rec.height, Math.ceil(box[3]));
+  if (!(x2 > x1 && y2 > y1)) {
+    throw new UsageError(
+      `${where}: bbox [${box.join(", ")}] leaves nothing of a ${rec.width}×${rec.height} image`,
+    );
+  }
+  const c = rec.channels;
+  const data = new Uint8Array((x2 - x1) * (y2 - y1) * c);
+  for (let y = y1; y < y2; y++) {
+    data.set(rec.data.subarray((y * rec.width + x1) * c, (y * rec.width + x2) * c), (y - y1) * (x2 - x1) * c);
+  }
+  return { data, channels: c, height: y2 - y1, width: x2 - x1, label: rec.label };
+}
+
 /** Labels are class indices in sorted-name order, so both splits must have the same folders. */
 export function checkSameClasses(a: EvalSplit, b: EvalSplit): void {
   const onlyA = a.classNames.filter((c) => !b.classNames.includes(c));
@@ -220,8 +253,8 @@ export function evalRender(imageSize: number, patchSize: number): Render {
 
 /**
  * The split's images, rendered `batchSize` at a time: each yield is a fresh [n, 3, S, S] array
- * and nothing is decoded before it is asked for. Undecodable images are skipped and counted;
- * every yielded image's label is appended to `labels` first.
+ * and nothing is decoded before it is asked for. Undecodable images are skipped; every yielded
+ * image's label (and, with `indices`, its dataset index) is appended first.
  */
 export async function* imageBatches(
   spec: DatasetSpec,
@@ -230,17 +263,22 @@ export async function* imageBatches(
   batchSize: number,
   labels: number[],
   onImage?: (done: number) => void,
+  indices?: number[],
+  crop?: EvalSplit["crop"],
 ): AsyncGenerator<Float32Array> {
   const ds = openDataset(spec);
   const per = 3 * imageSize * imageSize;
   let batch = new Float32Array(batchSize * per);
   let filled = 0;
   for (let i = 0; i < ds.length; i++) {
-    const rec = await ds.get(i);
+    const got = await ds.get(i);
     onImage?.(i + 1);
-    if (!rec) continue;
+    if (!got) continue;
+    const box = crop?.(i);
+    const rec = box ? cropRecord(got, box, `image ${i} of ${spec.kind}`) : got;
     render(rec, batch, filled * per);
     labels.push(rec.label);
+    indices?.push(i);
     if (++filled === batchSize) {
       yield batch;
       batch = new Float32Array(batchSize * per);
@@ -253,6 +291,8 @@ export async function* imageBatches(
 export interface SplitFeatures extends FeatureSet {
   /** Images skipped as undecodable. */
   readonly skipped: number;
+  /** The dataset index of every row. */
+  readonly indices: Int32Array;
 }
 
 /**
@@ -267,11 +307,12 @@ export async function splitFeatures(
   key = "x",
 ): Promise<SplitFeatures> {
   const labels: number[] = [];
+  const indices: number[] = [];
   const bar = createProgressBar({ total: split.count, label: `features ${split.name}`, unit: "img" });
   const render = evalRender(m.imageSize, m.backbone.options.patchSize);
   let rows: RowCollector | undefined;
   const batches = imageBatches(split.spec, render, m.imageSize, EXTRACT_BATCH, labels, (d) =>
-    bar.update(d),
+    bar.update(d), indices, split.crop,
   );
   await streamFeatures(
     m.runtime,
@@ -296,6 +337,7 @@ export async function splitFeatures(
     labels: Int32Array.from(labels),
     dim: rows.dim,
     skipped,
+    indices: Int32Array.from(indices),
   };
 }
 

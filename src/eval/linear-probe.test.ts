@@ -1,7 +1,32 @@
 import { describe, expect, it } from "vitest";
 import { testRuntime } from "../../test/helpers/op-check.js";
-import { linearProbe } from "./linear-probe.js";
+import { LINEAR_LEARNING_RATES, linearProbe } from "./linear-probe.js";
 import type { FeatureSet } from "./metrics.js";
+import { headConfigs, headName, probeColumns, probeLayout } from "./probe-features.js";
+
+/**
+ * Probe rows of layout {embedDim 2, blocks 4, avgpool}: [CLS_{L-3}, CLS_{L-2}, CLS_{L-1}, CLS_L,
+ * mean patch], 2 values each. Two classes; only the 2 columns at `signalAt` carry the label (±2),
+ * the rest is noise in [-1, 1].
+ */
+function gridRows(n: number, signalAt: number, seed: number): FeatureSet {
+  let s = seed;
+  const rnd = () => {
+    s = (s * 16807) % 2147483647;
+    return (2 * s) / 2147483647 - 1;
+  };
+  const dim = 10;
+  const features = new Float32Array(n * dim);
+  const labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    labels[i] = i % 2;
+    for (let d = 0; d < dim; d++) {
+      const signal = d === signalAt || d === signalAt + 1 ? (i % 2 ? 2 : -2) : 0;
+      features[i * dim + d] = signal + rnd();
+    }
+  }
+  return { features, labels, dim };
+}
 
 /** n points per class around well-separated centres ±3 on one axis each, noise ±0.5. */
 function blobs(perClass: number, classes: number, dim: number, seed: number): FeatureSet {
@@ -42,6 +67,43 @@ describe("linearProbe", () => {
     expect(r.bias.length).toBe(4);
     expect(r.losses).toHaveLength(60);
     expect(r.losses.at(-1)!).toBeLessThan(r.losses[0]! / 2);
+  });
+
+  it("feeds each head of the official grid its own columns (n_last_blocks × avgpool)", async () => {
+    const rt = await testRuntime();
+    const layout = { embedDim: 2, blocks: 4, avgpool: true };
+    const learners = async (signalAt: number) => {
+      const r = await linearProbe(rt, gridRows(64, signalAt, 5), gridRows(40, signalAt, 9), {
+        learningRates: [10],
+        iterations: 40,
+        batchSize: 16,
+        layout,
+      });
+      return r.heads.filter((h) => h.top1 === 1).map((h) => `${h.nBlocks}${h.avgpool ? "+avg" : ""}`);
+    };
+    // Signal in the mean patch token: only avgpool heads see it.
+    expect(await learners(8)).toEqual(["1+avg", "4+avg"]);
+    // Signal in the CLS of block L-3: only the 4-block heads see it.
+    expect(await learners(0)).toEqual(["4", "4+avg"]);
+    // Signal in the last CLS: every head sees it.
+    expect(await learners(6)).toEqual(["1", "1+avg", "4", "4+avg"]);
+  });
+
+  it("has the official 52-head grid and classifier names", () => {
+    const layout = probeLayout(384, 12);
+    const configs = headConfigs(layout);
+    expect(configs.length * LINEAR_LEARNING_RATES.length).toBe(52);
+    expect(configs.map((c) => probeColumns(layout, c))).toEqual([
+      [3 * 384, 384],
+      [3 * 384, 768],
+      [0, 4 * 384],
+      [0, 5 * 384],
+    ]);
+    expect(headName({ nBlocks: 4, avgpool: true }, 1e-3)).toBe(
+      "classifier_4_blocks_avgpool_True_lr_0_00100",
+    );
+    // A 2-block backbone cannot feed n_last_blocks = 4.
+    expect(headConfigs(probeLayout(8, 2)).map((c) => c.nBlocks)).toEqual([1, 1]);
   });
 
   it("is deterministic for a seed", async () => {
