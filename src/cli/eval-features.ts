@@ -10,8 +10,8 @@ import { scanImageFolder } from "../data/datasets/image-folder.js";
 import { SYNTHETIC_CLASSES } from "../data/datasets/synthetic.js";
 import { type FeatureHead, RowCollector, streamFeatures } from "../eval/feature-stream.js";
 import type { FeatureSet } from "../eval/metrics.js";
-import { evalTransform, preprocessInto } from "../inference/preprocess.js";
 import { resolveModel } from "../inference/model-spec.js";
+import { evalTransform, preprocessInto } from "../inference/preprocess.js";
 import type { Backbone } from "../models/backbone.js";
 import { createRuntime, PROVIDERS, type Runtime } from "../runtime/index.js";
 import type { Flags } from "./command.js";
@@ -217,7 +217,10 @@ export function cropRecord(
   const c = rec.channels;
   const data = new Uint8Array((x2 - x1) * (y2 - y1) * c);
   for (let y = y1; y < y2; y++) {
-    data.set(rec.data.subarray((y * rec.width + x1) * c, (y * rec.width + x2) * c), (y - y1) * (x2 - x1) * c);
+    data.set(
+      rec.data.subarray((y * rec.width + x1) * c, (y * rec.width + x2) * c),
+      (y - y1) * (x2 - x1) * c,
+    );
   }
   return { data, channels: c, height: y2 - y1, width: x2 - x1, label: rec.label };
 }
@@ -308,11 +311,22 @@ export async function splitFeatures(
 ): Promise<SplitFeatures> {
   const labels: number[] = [];
   const indices: number[] = [];
-  const bar = createProgressBar({ total: split.count, label: `features ${split.name}`, unit: "img" });
+  const bar = createProgressBar({
+    total: split.count,
+    label: `features ${split.name}`,
+    unit: "img",
+  });
   const render = evalRender(m.imageSize, m.backbone.options.patchSize);
   let rows: RowCollector | undefined;
-  const batches = imageBatches(split.spec, render, m.imageSize, EXTRACT_BATCH, labels, (d) =>
-    bar.update(d), indices, split.crop,
+  const batches = imageBatches(
+    split.spec,
+    render,
+    m.imageSize,
+    EXTRACT_BATCH,
+    labels,
+    (d) => bar.update(d),
+    indices,
+    split.crop,
   );
   await streamFeatures(
     m.runtime,

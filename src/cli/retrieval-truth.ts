@@ -54,13 +54,10 @@ export function readTruth(
   const parsed = TruthFile.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new UsageError(
-      `--gt ${path}: ${issue.path.join(".") || "(root)"}: ${issue.message}`,
-      {
-        flag: "--gt",
-        hint: 'expected {"queries": [{"query": "q.jpg", "relevant": ["db.jpg", ...], "junk": [...]}, ...]} or easy/hard lists instead of relevant',
-      },
-    );
+    throw new UsageError(`--gt ${path}: ${issue.path.join(".") || "(root)"}: ${issue.message}`, {
+      flag: "--gt",
+      hint: 'expected {"queries": [{"query": "q.jpg", "relevant": ["db.jpg", ...], "junk": [...]}, ...]} or easy/hard lists instead of relevant',
+    });
   }
   const entries = parsed.data.queries;
   const revisited = entries.map((e) => e.relevant === undefined);

@@ -36,7 +36,10 @@ export async function streamFeatures(
 ): Promise<number> {
   const { batchSize, imageSize } = opts;
   if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new ShapeError("streamFeatures", `batchSize must be a positive integer; got ${batchSize}`);
+    throw new ShapeError(
+      "streamFeatures",
+      `batchSize must be a positive integer; got ${batchSize}`,
+    );
   }
   const o = backbone.options;
   bindConstants(backbone.model, backbone.weights);

@@ -79,7 +79,9 @@ describe("linearProbe", () => {
         batchSize: 16,
         layout,
       });
-      return r.heads.filter((h) => h.top1 === 1).map((h) => `${h.nBlocks}${h.avgpool ? "+avg" : ""}`);
+      return r.heads
+        .filter((h) => h.top1 === 1)
+        .map((h) => `${h.nBlocks}${h.avgpool ? "+avg" : ""}`);
     };
     // Signal in the mean patch token: only avgpool heads see it.
     expect(await learners(8)).toEqual(["1+avg", "4+avg"]);

@@ -23,17 +23,17 @@ import {
   type Tensor,
 } from "../core/index.js";
 import type { Backbone } from "../models/backbone.js";
-import { bindConstants } from "../nn/module.js";
 import { InitRng } from "../nn/init.js";
+import { bindConstants } from "../nn/module.js";
 import type { Runtime } from "../runtime/index.js";
 import { checkFeatureSet, classCount, type FeatureSet, topKAccuracy } from "./metrics.js";
 import {
   type HeadConfig,
   headConfigs,
   headName,
+  type ProbeLayout,
   probeColumns,
   probeFeatureHead,
-  type ProbeLayout,
   probeWidth,
 } from "./probe-features.js";
 
@@ -141,7 +141,11 @@ export async function linearProbe(
     const feeds = cached
       ? { x: gatherRows(train.features, rows, width), y: oneHot(train.labels, rows, numClasses) }
       : await augmentedFeeds(train as AugmentedSource, rows, batch, numClasses);
-    const out = await step.run({ ...feeds, lr: hostTensor("float32", [lrs.length, 1, 1], lr), ...state });
+    const out = await step.run({
+      ...feeds,
+      lr: hostTensor("float32", [lrs.length, 1, 1], lr),
+      ...state,
+    });
     const loss = (out.loss!.data as Float32Array)[0]!;
     losses.push(loss);
     headLosses.push((out.headLoss!.data as Float32Array).slice());
@@ -180,7 +184,12 @@ type HeadState = Record<string, HostTensor>;
 /** The feature rows of a batch of augmented images, computed by the frozen backbone. */
 function augmentedRows(src: AugmentedSource, batch: number): Tensor {
   bindConstants(src.backbone.model, src.backbone.weights);
-  const images = input("images", [batch, src.backbone.options.inChans, src.imageSize, src.imageSize]);
+  const images = input("images", [
+    batch,
+    src.backbone.options.inChans,
+    src.imageSize,
+    src.imageSize,
+  ]);
   const blocks = Math.min(4, src.backbone.options.depth);
   return probeFeatureHead(blocks)(src.backbone.model, images).x!;
 }
@@ -266,7 +275,10 @@ async function evaluateHeads(
       const logits = out[`logits${g}`]!.data as Float32Array; // [L, rows, C]
       for (let l = 0; l < d.lrs.length; l++) {
         const from = l * rows * d.classes;
-        scores[g * d.lrs.length + l]!.set(logits.subarray(from, from + take * d.classes), at * d.classes);
+        scores[g * d.lrs.length + l]!.set(
+          logits.subarray(from, from + take * d.classes),
+          at * d.classes,
+        );
       }
     });
   }

@@ -60,7 +60,8 @@ describe("fitLogReg", () => {
     it(`matches scikit-learn's accuracy within 0.5 points at C = ${C}`, async () => {
       const rt = await testRuntime();
       const m = await fitLogReg(rt, train, { C, numClasses: 4, maxIter: 1000 });
-      const acc = (d: LogRegData) => 100 * topKAccuracy(logRegScores(m, d.features), d.labels, 4, 1);
+      const acc = (d: LogRegData) =>
+        100 * topKAccuracy(logRegScores(m, d.features), d.labels, 4, 1);
       expect(Math.abs(acc(test) - testPct)).toBeLessThanOrEqual(0.5);
       // At C ≤ 1e-4 scikit-learn stops after 2–10 iterations (its tol on the summed gradient is
       // met while the unpenalised intercepts, which decide ties between near-zero scores, are
@@ -82,7 +83,9 @@ describe("fitLogReg", () => {
     };
     const r = await lbfgs(f, new Float64Array(6), { maxIter: 100, tol: 1e-10, memory: 10 });
     expect(r.converged).toBe(true);
-    Array.from(r.x).forEach((xi, i) => expect(xi).toBeCloseTo(i, 8));
+    Array.from(r.x).forEach((xi, i) => {
+      expect(xi).toBeCloseTo(i, 8);
+    });
   });
 
   it("refuses a label outside the classes, naming it", async () => {

@@ -92,7 +92,14 @@ export async function fitLogReg(
     tol: opts.tol ?? 1e-4,
     memory: opts.memory ?? 10,
   });
-  return { dim, numClasses: K, params: r.x, iterations: r.iterations, converged: r.converged, loss: r.f };
+  return {
+    dim,
+    numClasses: K,
+    params: r.x,
+    iterations: r.iterations,
+    converged: r.converged,
+    loss: r.f,
+  };
 }
 
 /** Class scores x W + b of every row, [N, numClasses] (float64, on the host). */
@@ -219,7 +226,12 @@ export async function lbfgs(
 }
 
 /** −H·g by the two-loop recursion, H0 = (s·y / y·y) I. */
-function twoLoop(g: Float64Array, S: Float64Array[], Y: Float64Array[], rho: number[]): Float64Array {
+function twoLoop(
+  g: Float64Array,
+  S: Float64Array[],
+  Y: Float64Array[],
+  rho: number[],
+): Float64Array {
   const q = Float64Array.from(g);
   const alpha = new Array<number>(S.length);
   for (let k = S.length - 1; k >= 0; k--) {

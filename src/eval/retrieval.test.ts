@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { blankImage } from "./png.js";
 import {
   averagePrecision,
   protocolTruth,
@@ -6,7 +7,6 @@ import {
   retrievalPicture,
   scoreRankings,
 } from "./retrieval.js";
-import { blankImage } from "./png.js";
 
 describe("retrieval metrics (revisited Oxford/Paris compute_map)", () => {
   it("AP is the trapezoid under precision-recall, by hand", () => {
@@ -47,10 +47,13 @@ describe("retrieval metrics (revisited Oxford/Paris compute_map)", () => {
     expect(scoreRankings(ranking, [protocolTruth(t, "medium")]).mAP).toBeCloseTo(5 / 12, 12);
     // Hard: relevant {2}, junk {4, 0}: 1, 2, 3 -> rank [1]: 1/4.
     expect(scoreRankings(ranking, [protocolTruth(t, "hard")]).mAP).toBeCloseTo(0.25, 12);
-    const none = scoreRankings([ranking[0]!, ranking[0]!], [
-      { relevant: [], junk: [] },
-      { relevant: [1], junk: [] },
-    ]);
+    const none = scoreRankings(
+      [ranking[0]!, ranking[0]!],
+      [
+        { relevant: [], junk: [] },
+        { relevant: [1], junk: [] },
+      ],
+    );
     expect(none.empty).toBe(1);
     expect(none.mAP).toBe(1);
   });
@@ -66,11 +69,18 @@ describe("retrieval metrics (revisited Oxford/Paris compute_map)", () => {
   it("draws one framed row per query", () => {
     const im = blankImage(10, 10, [0, 0, 0]);
     const pic = retrievalPicture([
-      { query: im, hits: [{ image: im, kind: "relevant" }, { image: im, kind: "other" }] },
+      {
+        query: im,
+        hits: [
+          { image: im, kind: "relevant" },
+          { image: im, kind: "other" },
+        ],
+      },
       { query: im, hits: [{ image: im, kind: "junk" }] },
     ]);
     expect(pic.height).toBeGreaterThan(2 * 16);
-    const px = (x: number, y: number) => Array.from(pic.data.subarray((y * pic.width + x) * 3, (y * pic.width + x) * 3 + 3));
+    const px = (x: number, y: number) =>
+      Array.from(pic.data.subarray((y * pic.width + x) * 3, (y * pic.width + x) * 3 + 3));
     // Second cell of the first row: green frame at its top-left corner.
     const top = pic.height - (2 * 16 + 3 * 6);
     expect(px(6 + 16 + 6, top + 6)).toEqual([44, 160, 44]);

@@ -21,7 +21,7 @@ export const evalKnnCommand = defineCommand({
     "k-NN classification on frozen features (official protocol: T = 0.07, k = 10, 20, 100, 200)",
   description: [
     "--train holds the neighbours, --val the queries; the same class names label both.",
-    "--n-per-class 1,5 --n-tries 3 adds the few-shot protocol: per try t, n train images of",
+    "--n-per-class=-1,1,5 --n-tries 3 adds the few-shot protocol: per try t, n train images of",
     "each class drawn with seed t (-1 = the full train set, the default). Writes",
     "results_eval_knn.json to --output-dir.",
   ].join("\n"),
@@ -54,7 +54,7 @@ export const evalKnnCommand = defineCommand({
   },
   examples: [
     "dinov2 eval-knn --model dinov2_vits14_pretrain.pth --train imagenette/train --val imagenette/val",
-    "dinov2 eval-knn --model runs/demo/export --synthetic 1000,500 --image-size 56 --n-per-class -1,1,5 --n-tries 3",
+    "dinov2 eval-knn --model runs/demo/export --synthetic 1000,500 --image-size 56 --n-per-class=-1,1,5 --n-tries 3",
   ],
   run: async (v, ctx) => {
     const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -63,9 +63,12 @@ export const evalKnnCommand = defineCommand({
       .map((s) => intFlag(s.trim(), "n-per-class", { min: -1 }))
       .filter((n, i, all) => all.indexOf(n) === i);
     if (nPerClass.includes(0)) {
-      throw new UsageError("--n-per-class: 0 images per class leaves no neighbours; use -1 or ≥ 1", {
-        flag: "--n-per-class",
-      });
+      throw new UsageError(
+        "--n-per-class: 0 images per class leaves no neighbours; use -1 or ≥ 1",
+        {
+          flag: "--n-per-class",
+        },
+      );
     }
     const nTries = intFlag(v["n-tries"], "n-tries", { min: 1 });
     const temperature = Number(v.temperature);
@@ -92,14 +95,24 @@ export const evalKnnCommand = defineCommand({
         continue;
       }
       for (const t of knnFewShot(train, val, n, nTries, { ...opts, ks: ksAsked })) {
-        rows.push({ setting: `${n}/class try ${t.seed + 1}`, trainRows: t.trainRows, result: t.result });
+        rows.push({
+          setting: `${n}/class try ${t.seed + 1}`,
+          trainRows: t.trainRows,
+          result: t.result,
+        });
       }
     }
     const table: string[][] = [["setting", "train", "k", "top-1", "top-5"]];
     for (const r of rows) {
       for (const k of Object.keys(r.result.top1)) {
         const kk = Number(k);
-        table.push([r.setting, String(r.trainRows), k, pct(r.result.top1[kk]!), pct(r.result.top5[kk]!)]);
+        table.push([
+          r.setting,
+          String(r.trainRows),
+          k,
+          pct(r.result.top1[kk]!),
+          pct(r.result.top5[kk]!),
+        ]);
       }
     }
     const full = rows.find((r) => r.setting === "full")?.result;

@@ -1,9 +1,9 @@
 // `dinov2 eval-linear`: the official linear probe (dinov2/eval/linear.py): n_last_blocks ∈ {1, 4}
 // × avgpool ∈ {off, on} × 13 learning rates, all heads trained at once, the best on --val reported.
 import { join } from "node:path";
-import { normalize, toFloatImage } from "../../data/image.js";
 import { openDataset } from "../../data/datasets/dataset.js";
 import { hflip } from "../../data/geometry.js";
+import { normalize, toFloatImage } from "../../data/image.js";
 import { randomResizedCrop } from "../../data/random-resized-crop.js";
 import { createRng } from "../../data/rng.js";
 import {
@@ -20,8 +20,8 @@ import {
   type EvalSplit,
   pct,
   resolveSplits,
-  setupModel,
   type SplitFeatures,
+  setupModel,
   splitFeatures,
   writeResults,
 } from "../eval-features.js";
@@ -127,9 +127,13 @@ export const evalLinearCommand = defineCommand({
       simplifications: [
         ...(v.augment
           ? []
-          : ["features cached once with the eval transform (official: RandomResizedCrop + flip every batch)"]),
+          : [
+              "features cached once with the eval transform (official: RandomResizedCrop + flip every batch)",
+            ]),
         "val scored once after the last iteration (official: every 1250 iterations)",
-        ...(layout.blocks < 4 ? [`backbone has ${o.depth} blocks: n_last_blocks = 4 heads left out`] : []),
+        ...(layout.blocks < 4
+          ? [`backbone has ${o.depth} blocks: n_last_blocks = 4 heads left out`]
+          : []),
       ],
       iterations,
       epochs,

@@ -84,12 +84,16 @@ export const evalLogregCommand = defineCommand({
     });
     bar.finish();
     const sweepPng = join(m.outputDir, "sweep.png");
-    lossCurvePng([{ name: "top-1 on 10% of train", values: r.sweep.map((p) => p.top1) }], sweepPng, {
-      title: "logistic regression: C sweep",
-      xLabel: `C index i: C = 10^(-6 + 11 i / 44)`,
-      legend: "right",
-      width: 800,
-    });
+    lossCurvePng(
+      [{ name: "top-1 on 10% of train", values: r.sweep.map((p) => p.top1) }],
+      sweepPng,
+      {
+        title: "logistic regression: C sweep",
+        xLabel: `C index i: C = 10^(-6 + 11 i / 44)`,
+        legend: "right",
+        width: 800,
+      },
+    );
     const results = {
       command: "eval-logreg",
       model: m.description,

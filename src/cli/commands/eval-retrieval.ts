@@ -27,10 +27,10 @@ import {
   folderSplitFlat,
   MODEL_FLAGS,
   pct,
+  SYNTHETIC_SEEDS,
   setupModel,
   splitFeatures,
   syntheticSplit,
-  SYNTHETIC_SEEDS,
   writeResults,
 } from "../eval-features.js";
 import { intFlag } from "../flag-values.js";
@@ -46,8 +46,8 @@ export const evalRetrievalCommand = defineCommand({
   description: [
     "Ranks --database by cosine similarity to each query of --gt (images in --queries, cropped",
     "to the query's bbox when given), with L2-normalised CLS tokens or --pooling gem (GeM, p = 3,",
-    "over the patch tokens). --gt is JSON: {\"queries\": [{\"query\": \"q.jpg\", \"relevant\":",
-    "[\"db.jpg\", ...], \"junk\": [...]}]}, or easy/hard lists (revisited Oxford/Paris: Easy,",
+    'over the patch tokens). --gt is JSON: {"queries": [{"query": "q.jpg", "relevant":',
+    '["db.jpg", ...], "junk": [...]}]}, or easy/hard lists (revisited Oxford/Paris: Easy,',
     "Medium and Hard are scored). The README shows the one-liner converting gnd_roxford5k.pkl.",
     "--synthetic N_QUERY,N_DB: the built-in shapes, relevant = same class.",
     "Images go through the eval transform (resize + center crop at --image-size).",
@@ -63,7 +63,12 @@ export const evalRetrievalCommand = defineCommand({
       valueName: "N_QUERY,N_DB",
       description: "the built-in synthetic set instead (relevant = same class)",
     },
-    pooling: { type: "string", valueName: "cls|gem", description: "global descriptor", default: "cls" },
+    pooling: {
+      type: "string",
+      valueName: "cls|gem",
+      description: "global descriptor",
+      default: "cls",
+    },
     "gem-p": { type: "string", valueName: "P", description: "GeM exponent", default: "3" },
     show: { type: "string", valueName: "N", description: "queries in the picture", default: "4" },
   },
@@ -74,10 +79,13 @@ export const evalRetrievalCommand = defineCommand({
   run: async (v, ctx) => {
     const log = (s: string) => process.stderr.write(`${s}\n`);
     if (v.pooling !== "cls" && v.pooling !== "gem") {
-      throw new UsageError(`--pooling: got "${v.pooling}", expected cls or gem`, { flag: "--pooling" });
+      throw new UsageError(`--pooling: got "${v.pooling}", expected cls or gem`, {
+        flag: "--pooling",
+      });
     }
     const p = Number(v["gem-p"]);
-    if (!(p > 0)) throw new UsageError(`--gem-p: got "${v["gem-p"]}", expected > 0`, { flag: "--gem-p" });
+    if (!(p > 0))
+      throw new UsageError(`--gem-p: got "${v["gem-p"]}", expected > 0`, { flag: "--gem-p" });
     const show = intFlag(v.show, "show", { min: 0 });
     const setup = await loadSets(v, log);
     const m = await setupModel(v, "eval-retrieval", log);
@@ -85,11 +93,15 @@ export const evalRetrievalCommand = defineCommand({
     const db = await splitFeatures(m, setup.database, log, head);
     const q = await splitFeatures(m, setup.queries, log, head);
     if (q.skipped > 0) {
-      throw new UsageError(`${setup.queries.name}: ${q.skipped} query image(s) could not be decoded`);
+      throw new UsageError(
+        `${setup.queries.name}: ${q.skipped} query image(s) could not be decoded`,
+      );
     }
     // Database rows that decoded; the truth refers to dataset indices.
     const rowOf = new Map<number, number>();
-    db.indices.forEach((index, row) => rowOf.set(index, row));
+    db.indices.forEach((index, row) => {
+      rowOf.set(index, row);
+    });
     const toRows = (xs: readonly number[]) =>
       xs.map((i) => {
         const r = rowOf.get(i);
@@ -117,7 +129,10 @@ export const evalRetrievalCommand = defineCommand({
       name,
       ...scoreRankings(
         rankings,
-        truths.map((t): QueryTruth => (name === "all" ? { relevant: t.easy, junk: t.junk } : protocolTruth(t, name))),
+        truths.map(
+          (t): QueryTruth =>
+            name === "all" ? { relevant: t.easy, junk: t.junk } : protocolTruth(t, name),
+        ),
         KS,
       ),
     }));
@@ -126,7 +141,9 @@ export const evalRetrievalCommand = defineCommand({
       const medium = truths.map((t) => protocolTruth(t, "medium"));
       writeFileSync(
         picture,
-        encodePng(await hitsPicture(setup, rankings, medium, db.indices, Math.min(show, rankings.length))),
+        encodePng(
+          await hitsPicture(setup, rankings, medium, db.indices, Math.min(show, rankings.length)),
+        ),
       );
     }
     const results = {
@@ -137,10 +154,14 @@ export const evalRetrievalCommand = defineCommand({
       ground_truth: setup.gtName,
       image_size: m.imageSize,
       pooling: v.pooling === "gem" ? { kind: "gem", p } : { kind: "cls" },
-      protocol: "revisited Oxford/Paris compute_map: junk removed from the ranking; recall@k = a relevant image in the top k",
+      protocol:
+        "revisited Oxford/Paris compute_map: junk removed from the ranking; recall@k = a relevant image in the top k",
       database_skipped: db.skipped,
       results: Object.fromEntries(
-        scores.map((s) => [s.name, { mAP: s.mAP, recall: s.recall, empty_queries: s.empty, ap: s.ap }]),
+        scores.map((s) => [
+          s.name,
+          { mAP: s.mAP, recall: s.recall, empty_queries: s.empty, ap: s.ap },
+        ]),
       ),
       files: show > 0 ? { top_hits: picture } : {},
     };
@@ -158,7 +179,9 @@ export const evalRetrievalCommand = defineCommand({
     );
     ctx.out(
       JSON.stringify({
-        retrieval: Object.fromEntries(scores.map((s) => [s.name, { mAP: s.mAP, recall: s.recall }])),
+        retrieval: Object.fromEntries(
+          scores.map((s) => [s.name, { mAP: s.mAP, recall: s.recall }]),
+        ),
         results: path,
       }),
     );
@@ -191,11 +214,15 @@ async function loadSets(
 ): Promise<RetrievalSets> {
   if (typeof v.synthetic === "string") {
     if (v.queries || v.database || v.gt) {
-      throw new UsageError("--synthetic replaces --queries, --database and --gt", { flag: "--synthetic" });
+      throw new UsageError("--synthetic replaces --queries, --database and --gt", {
+        flag: "--synthetic",
+      });
     }
     const [a, b, extra] = v.synthetic.split(",");
     if (b === undefined || extra !== undefined) {
-      throw new UsageError(`--synthetic: got "${v.synthetic}", expected N_QUERY,N_DB`, { flag: "--synthetic" });
+      throw new UsageError(`--synthetic: got "${v.synthetic}", expected N_QUERY,N_DB`, {
+        flag: "--synthetic",
+      });
     }
     const queries = syntheticSplit(SYNTHETIC_SEEDS.val, intFlag(a!, "synthetic", { min: 1 }));
     const database = syntheticSplit(SYNTHETIC_SEEDS.train, intFlag(b, "synthetic", { min: 1 }));
@@ -232,11 +259,19 @@ async function loadSets(
   const qNames = relNames(allQueries);
   const parsed = readTruth(gtPath!, new Set(qNames), new Map(dbNames.map((n, i) => [n, i])));
   // The query split: the gt's queries in order (a file may appear twice, e.g. two crops).
-  const files = parsed.queries.map((pq) => join(allQueries.spec.kind === "image-folder" ? allQueries.spec.root : "", pq.query));
+  const files = parsed.queries.map((pq) =>
+    join(allQueries.spec.kind === "image-folder" ? allQueries.spec.root : "", pq.query),
+  );
   const bboxes = parsed.queries.map((pq) => pq.bbox);
   const queries: EvalSplit = {
     name: qDir!,
-    spec: { kind: "image-folder", root: qDir!, files, labels: files.map(() => 0), classNames: ["query"] },
+    spec: {
+      kind: "image-folder",
+      root: qDir!,
+      files,
+      labels: files.map(() => 0),
+      classNames: ["query"],
+    },
     classNames: ["query"],
     count: files.length,
     crop: (i) => bboxes[i],
@@ -246,10 +281,16 @@ async function loadSets(
     database,
     gtName: gtPath!,
     databaseNames: dbNames,
-    truth: parsed.queries.map((pq) => ({ easy: [...pq.truth.easy], hard: [...pq.truth.hard], junk: [...pq.truth.junk] })),
+    truth: parsed.queries.map((pq) => ({
+      easy: [...pq.truth.easy],
+      hard: [...pq.truth.hard],
+      junk: [...pq.truth.junk],
+    })),
     revisited: parsed.kind === "revisited",
     thumb: async (which, i) =>
-      decodeImage(which === "query" ? files[i]! : (database.spec as { files: readonly string[] }).files[i]!).catch(() => null),
+      decodeImage(
+        which === "query" ? files[i]! : (database.spec as { files: readonly string[] }).files[i]!,
+      ).catch(() => null),
   };
 }
 
