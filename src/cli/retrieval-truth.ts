@@ -1,8 +1,9 @@
 // The ground-truth file of `dinov2 eval-retrieval`: JSON naming, per query image, its relevant
 // database images (`relevant`, or the revisited Oxford/Paris `easy` + `hard`), optional `junk`
-// and an optional query crop `bbox` [x1, y1, x2, y2]. Names are paths relative to the query and
-// database folders. The revisited ground-truth pickle converts with (see README):
-//   python3 -c "import pickle,json;d=pickle.load(open('gnd_roxford5k.pkl','rb'));f=lambda l:[d['imlist'][i]+'.jpg' for i in l];print(json.dumps({'queries':[{'query':q+'.jpg','bbox':[float(v) for v in g['bbx']],'easy':f(g['easy']),'hard':f(g['hard']),'junk':f(g['junk'])} for q,g in zip(d['qimlist'],d['gnd'])]}))" > gnd_roxford5k.json
+// and an optional query crop `bbox` [x1, y1, x2, y2]; an optional top-level `database` list
+// limits the database to those images (revisited Oxford keeps its queries in the same folder).
+// Names are paths relative to the query and database folders. The revisited ground-truth pickle converts with (see README):
+//   python3 -c "import pickle,json;d=pickle.load(open('gnd_roxford5k.pkl','rb'));f=lambda l:[d['imlist'][i]+'.jpg' for i in l];print(json.dumps({'database':f(range(len(d['imlist']))),'queries':[{'query':q+'.jpg','bbox':[float(v) for v in g['bbx']],'easy':f(g['easy']),'hard':f(g['hard']),'junk':f(g['junk'])} for q,g in zip(d['qimlist'],d['gnd'])]}))" > gnd_roxford5k.json
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import type { RevisitedTruth } from "../eval/retrieval.js";
@@ -19,7 +20,9 @@ const Entry = z
     bbox: z.tuple([z.number(), z.number(), z.number(), z.number()]).optional(),
   })
   .strict();
-const TruthFile = z.object({ queries: z.array(Entry).min(1) }).strict();
+const TruthFile = z
+  .object({ queries: z.array(Entry).min(1), database: Names.min(1).optional() })
+  .strict();
 
 export interface ParsedQuery {
   readonly query: string;
@@ -32,6 +35,8 @@ export interface ParsedTruth {
   /** "revisited": Easy / Medium / Hard from easy + hard; "plain": one protocol from relevant. */
   readonly kind: "revisited" | "plain";
   readonly queries: readonly ParsedQuery[];
+  /** The database images, in row order: the file's `database` list, or every folder image. */
+  readonly database: readonly string[];
 }
 
 /**
@@ -41,7 +46,7 @@ export interface ParsedTruth {
 export function readTruth(
   path: string,
   queryNames: ReadonlySet<string>,
-  databaseIndex: ReadonlyMap<string, number>,
+  folderDatabase: readonly string[],
 ): ParsedTruth {
   let raw: unknown;
   try {
@@ -69,7 +74,10 @@ export function readTruth(
     );
   }
   const missingQueries = entries.map((e) => e.query).filter((q) => !queryNames.has(q));
-  const missingDb = new Set<string>();
+  const inFolder = new Set(folderDatabase);
+  const database = parsed.data.database ?? folderDatabase;
+  const missingDb = new Set<string>(database.filter((n) => !inFolder.has(n)));
+  const databaseIndex = new Map(database.map((n, i) => [n, i]));
   const rows = (names: readonly string[] | undefined) =>
     (names ?? []).flatMap((n) => {
       const i = databaseIndex.get(n);
@@ -90,12 +98,12 @@ export function readTruth(
       `${xs.slice(0, 5).join(", ")}${xs.length > 5 ? `, … (${xs.length} in all)` : ""}`;
     throw new UsageError(
       [
-        `--gt ${path} names images that are not in the folders:`,
+        `--gt ${path} names images not among the query / database images:`,
         ...(missingQueries.length ? [`queries: ${list(missingQueries)}`] : []),
         ...(missingDb.size ? [`database: ${list([...missingDb])}`] : []),
       ].join(" "),
       { flag: "--gt", hint: "names are paths relative to --queries / --database, with extension" },
     );
   }
-  return { kind, queries };
+  return { kind, queries, database };
 }

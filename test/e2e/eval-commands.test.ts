@@ -227,8 +227,29 @@ describe("eval commands", () => {
         ...outDir("r2"),
       ]),
     ).rejects.toThrow(
-      new RegExp(`--gt ${gt} names images that are not in the folders: database: nope.png`),
+      new RegExp(`--gt ${gt} names images not among the query \/ database images: database: nope.png`),
     );
+    // A `database` list limits the database: a relevant image outside it is refused too.
+    writeFileSync(
+      gt,
+      JSON.stringify({
+        database: ["0.png", "1.png"],
+        queries: [{ query: "disc.png", relevant: ["0.png", "2.png"] }],
+      }),
+    );
+    await expect(
+      run(evalRetrievalCommand, [
+        "--model",
+        model,
+        "--queries",
+        join(root, "q"),
+        "--database",
+        join(root, "db"),
+        "--gt",
+        gt,
+        ...outDir("r2"),
+      ]),
+    ).rejects.toThrow(/names images not among the query \/ database images: database: 2.png/);
   });
 
   it("runs every command on the built-in synthetic set", async () => {

@@ -202,10 +202,14 @@ function plotHeadLosses(r: LinearProbeResult, path: string): void {
     name: `${key}, lr ${r.heads[i]!.lr}`,
     values: r.headLosses.map((l) => l[i]!),
   }));
+  let [lo, hi] = [Number.POSITIVE_INFINITY, 0];
+  for (const s of series)
+    for (const x of s.values) if (x > 0) [lo, hi] = [Math.min(lo, x), Math.max(hi, x)];
   lossCurvePng(series, path, {
     title: "linear heads: training loss",
     xLabel: "iteration",
-    logScale: true,
+    // A log axis only when the losses span more than a decade; otherwise it would not fit them.
+    logScale: hi > 10 * lo,
     legend: "right",
     width: 800,
   });

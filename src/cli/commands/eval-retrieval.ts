@@ -253,11 +253,25 @@ async function loadSets(
     }
   }
   const [qDir, dbDir, gtPath] = [v.queries, v.database, v.gt] as string[];
-  const database = await folderSplitFlat(dbDir!, log);
+  const dbFolder = await folderSplitFlat(dbDir!, log);
   const allQueries = await folderSplitFlat(qDir!, log);
-  const dbNames = relNames(database);
   const qNames = relNames(allQueries);
-  const parsed = readTruth(gtPath!, new Set(qNames), new Map(dbNames.map((n, i) => [n, i])));
+  const parsed = readTruth(gtPath!, new Set(qNames), relNames(dbFolder));
+  const dbNames = parsed.database;
+  const dbRoot = dbFolder.spec.kind === "image-folder" ? dbFolder.spec.root : dbDir!;
+  const dbFiles = dbNames.map((n) => join(dbRoot, n));
+  const database: EvalSplit = {
+    name: dbDir!,
+    spec: {
+      kind: "image-folder",
+      root: dbRoot,
+      files: dbFiles,
+      labels: dbFiles.map(() => 0),
+      classNames: ["database"],
+    },
+    classNames: [],
+    count: dbFiles.length,
+  };
   // The query split: the gt's queries in order (a file may appear twice, e.g. two crops).
   const files = parsed.queries.map((pq) =>
     join(allQueries.spec.kind === "image-folder" ? allQueries.spec.root : "", pq.query),
@@ -288,9 +302,7 @@ async function loadSets(
     })),
     revisited: parsed.kind === "revisited",
     thumb: async (which, i) =>
-      decodeImage(
-        which === "query" ? files[i]! : (database.spec as { files: readonly string[] }).files[i]!,
-      ).catch(() => null),
+      decodeImage(which === "query" ? files[i]! : dbFiles[i]!).catch(() => null),
   };
 }
 
