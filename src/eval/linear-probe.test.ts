@@ -108,6 +108,54 @@ describe("linearProbe", () => {
     expect(headConfigs(probeLayout(8, 2)).map((c) => c.nBlocks)).toEqual([1, 1]);
   });
 
+  it("steps as torch SGD(momentum 0.9) + CosineAnnealingLR with lr × batch / 256", async () => {
+    const rt = await testRuntime();
+    const train = {
+      features: Float32Array.from([
+        1, 0.5, -0.3, 2, 0.7, -1.2, -0.4, 0.1, 1.5, 1.1, -2, 0.3, 0.2, -0.6, 0.9, 0.8,
+      ]),
+      labels: Int32Array.from([0, 1, 0, 1, 0, 1, 1, 0]),
+      dim: 2,
+    };
+    // lr 0 leaves the seed-0 init: weight [dim, classes] ~ N(0, 0.01²), bias 0.
+    const init = await linearProbe(rt, train, train, {
+      learningRates: [0],
+      iterations: 1,
+      batchSize: 8,
+    });
+    const INIT = [
+      -0.01519852690398693, 0.0030220411717891693, -0.000050870490667875856, -0.0054084062576293945,
+    ];
+    Array.from(init.weight).forEach((w, i) => {
+      expect(w).toBeCloseTo(INIT[i]!, 9);
+    });
+    // Batch = all 8 rows, so the sample order cannot matter. Expected from torch 1.13.1 (CPU):
+    //   X, y = the rows and labels above; head = nn.Linear(2, 2), weight = INIT as [dim, classes]
+    //   transposed, bias 0; opt = SGD(head.parameters(), lr=5 * 8 / 256, momentum=0.9,
+    //   weight_decay=0); sched = CosineAnnealingLR(opt, 3, eta_min=0); 3 × (CrossEntropyLoss()(
+    //   head(X), y).backward(); opt.step(); sched.step()); print(head.weight.T.flatten(), head.bias)
+    //   (/usr/bin/python3 /tmp/lin.py)
+    const r = await linearProbe(rt, train, train, {
+      learningRates: [5],
+      iterations: 3,
+      batchSize: 8,
+    });
+    const TORCH_W = [
+      0.17847011983394623, -0.19064660370349884, -0.01861620880663395, 0.013156932778656483,
+    ];
+    const TORCH_B = [-0.0011248517548665404, 0.0011248595546931028];
+    const TORCH_LOSS = [0.7009114623069763, 0.648332953453064, 0.5841490030288696];
+    Array.from(r.weight).forEach((w, i) => {
+      expect(w).toBeCloseTo(TORCH_W[i]!, 6);
+    });
+    Array.from(r.bias).forEach((b, i) => {
+      expect(b).toBeCloseTo(TORCH_B[i]!, 7);
+    });
+    r.losses.forEach((l, i) => {
+      expect(l).toBeCloseTo(TORCH_LOSS[i]!, 6);
+    });
+  });
+
   it("is deterministic for a seed", async () => {
     const rt = await testRuntime();
     const train = blobs(8, 3, 4, 5);
