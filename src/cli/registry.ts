@@ -8,6 +8,8 @@ import { doctorCommand } from "./commands/doctor.js";
 import { embedCommand } from "./commands/embed.js";
 import { evalKnnCommand } from "./commands/eval-knn.js";
 import { evalLinearCommand } from "./commands/eval-linear.js";
+import { evalLogregCommand } from "./commands/eval-logreg.js";
+import { evalRetrievalCommand } from "./commands/eval-retrieval.js";
 import { exportOnnxCommand } from "./commands/export-onnx.js";
 import { inspectGraphCommand } from "./commands/inspect-graph.js";
 import { serveCommand } from "./commands/serve.js";
@@ -21,6 +23,8 @@ export const COMMANDS: readonly Command[] = [
   embedCommand,
   evalKnnCommand,
   evalLinearCommand,
+  evalLogregCommand,
+  evalRetrievalCommand,
   exportOnnxCommand,
   serveCommand,
   inspectGraphCommand,
