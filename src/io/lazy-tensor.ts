@@ -23,6 +23,8 @@ export class LazyTensor {
  * when done; a LazyTensor of a closed checkpoint cannot be loaded. */
 export interface LazyStateDict {
   readonly tensors: ReadonlyMap<string, LazyTensor>;
+  /** A safetensors file's `__metadata__`, when it has one. */
+  readonly metadata?: Readonly<Record<string, string>> | undefined;
   close(): void;
 }
 

@@ -5,6 +5,7 @@ import { dirname, join } from "node:path";
 import type { HostTensor } from "../core/host-tensor.js";
 import { fmtShape, shapesEqual } from "../core/shape.js";
 import { CheckpointError } from "./checkpoint-error.js";
+import { metadataToOptions, OPTIONS_METADATA_KEY } from "./checkpoint-metadata.js";
 import { type CheckpointOptions, conventionalInterpolation } from "./checkpoint-options.js";
 import { hfConfigToOptions } from "./hf-config.js";
 import { inferOptionsFromStateDict } from "./infer-options.js";
@@ -46,12 +47,13 @@ export function loadCheckpoint(path: string, opts: LoadCheckpointOptions = {}): 
   const isDir = statSync(path, { throwIfNoEntry: false })?.isDirectory();
   if (isDir === undefined) throw new CheckpointError(path, "no such file or directory");
   const file = isDir ? hfWeightsFile(path) : path;
-  const raw = withLazy(openWeights(file), (lazy) =>
-    loadTensors(
+  const { raw, metadata } = withLazy(openWeights(file), (lazy) => ({
+    raw: loadTensors(
       lazy.tensors,
       backboneKeys(lazy.tensors.keys(), { source: file, ...pick(opts, "branch") }),
     ),
-  );
+    metadata: lazy.metadata,
+  }));
   const { layout, stateDict } = toOfficialStateDict(raw, { source: file, ...pick(opts, "branch") });
   const fromWeights = inferOptionsFromStateDict(stateDict, {
     source: file,
@@ -65,24 +67,45 @@ export function loadCheckpoint(path: string, opts: LoadCheckpointOptions = {}): 
       : fromWeights;
   const configPath = join(isDir ? path : dirname(path), "config.json");
   if (layout !== "hf" || !existsSync(configPath)) {
-    return { file, layout, stateDict, options: inferred };
+    // Options written by `dinov2 convert` into the file's metadata, checked against the weights.
+    const stored = metadataToOptions(metadata, file);
+    if (stored === undefined) return { file, layout, stateDict, options: inferred };
+    crossCheck(
+      stored,
+      inferred,
+      file,
+      (option) => `__metadata__.${OPTIONS_METADATA_KEY}.${option}`,
+    );
+    const options = { ...inferred, ...stored, ...pick(opts, "numHeads") };
+    return { file, layout, stateDict, options };
   }
   const config = hfConfigToOptions(readJson(configPath), configPath);
-  for (const [option, field] of CHECKED) {
-    if (config[option] !== inferred[option]) {
-      throw new CheckpointError(
-        configPath,
-        `says ${option} = ${config[option]}, but the weights in ${file} have ${inferred[option]}`,
-        { key: field },
-      );
-    }
-  }
+  crossCheck(config, inferred, file, (_, field) => field, configPath);
   return {
     file,
     layout,
     stateDict,
     options: { ...inferred, ...config, ...pick(opts, "numHeads") },
   };
+}
+
+/** Refuses stated options that contradict what the weights show. */
+function crossCheck(
+  stated: CheckpointOptions,
+  inferred: CheckpointOptions,
+  file: string,
+  keyOf: (option: string, field: string) => string,
+  statedIn = file,
+): void {
+  for (const [option, field] of CHECKED) {
+    if (stated[option] !== undefined && stated[option] !== inferred[option]) {
+      throw new CheckpointError(
+        statedIn,
+        `says ${option} = ${stated[option]}, but the weights in ${file} have ${inferred[option]}`,
+        { key: keyOf(option, field) },
+      );
+    }
+  }
 }
 
 /** Refuses a state dict that does not fit: the first key (in `expected` order) that is missing

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { hostTensor } from "../core/host-tensor.js";
+import { type HostTensor, hostTensor } from "../core/host-tensor.js";
 import { CheckpointError } from "./checkpoint-error.js";
 import { officialStateDict, TINY } from "./layouts.cases.js";
 import { LazyTensor } from "./lazy-tensor.js";
@@ -29,7 +29,7 @@ function writeBigArchive(path: string): Map<string, Uint8Array> {
   const hole = new LazyTensor("float32", [HOLE_NUMEL], HOLE_NUMEL * 4, () => {
     throw new Error("a hole storage was read");
   });
-  const all = new Map<string, LazyTensor | ReturnType<typeof hostTensor>>([
+  const all = new Map<string, LazyTensor | HostTensor>([
     ["student.backbone.blocks.0.mlp.w12.weight", hole],
     ["student.backbone.blocks.1.mlp.w12.weight", hole],
     ...teacher,
@@ -96,7 +96,7 @@ describe("a torch.save archive over 4 GiB (zip64, sparse)", () => {
 });
 
 describe("zip64 records and damaged directories on small archives", () => {
-  const sd = new Map([
+  const sd = new Map<string, HostTensor>([
     ["a", hostTensor("float32", [2, 3], Float32Array.from([1, -2, 3.5, 4, 5, 6]))],
     ["b", hostTensor("int64", [2], BigInt64Array.from([7n, -8n]))],
   ]);

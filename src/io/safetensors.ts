@@ -80,7 +80,7 @@ export function openSafetensorsFile(path: string): LazyStateDict & { header: Saf
         new LazyTensor(STORED_DTYPES[e.dtype].dtype, e.shape, e.end - e.begin, load),
       );
     }
-    return { tensors, header, close: () => closeSync(fd) };
+    return { tensors, header, metadata: header.metadata, close: () => closeSync(fd) };
   } catch (err) {
     closeSync(fd);
     throw err;
