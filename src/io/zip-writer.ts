@@ -172,7 +172,7 @@ function centralHeader(e: Written, force64: boolean): Uint8Array {
 export function crc32Zeros(crc: number, n: number): number {
   let reg = ~crc >>> 0;
   // the operator for one zero bit, then squared up to one zero byte
-  let op = new Uint32Array(32);
+  let op: Uint32Array = new Uint32Array(32);
   op[0] = 0xedb88320;
   for (let i = 1; i < 32; i++) op[i] = 1 << (i - 1);
   for (let i = 0; i < 3; i++) op = square(op);
