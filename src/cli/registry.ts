@@ -2,6 +2,7 @@
 // To add one: write src/cli/commands/<name>.ts exporting a defineCommand(...) result, then list
 // it below (the order here is the order of `dinov2 --help`).
 import type { Command } from "./command.js";
+import { convertCommand } from "./commands/convert.js";
 import { demoCommand } from "./commands/demo.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { embedCommand } from "./commands/embed.js";
@@ -19,5 +20,6 @@ export const COMMANDS: readonly Command[] = [
   evalKnnCommand,
   evalLinearCommand,
   exportOnnxCommand,
+  convertCommand,
   inspectGraphCommand,
 ];

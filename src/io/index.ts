@@ -5,6 +5,21 @@ export {
   conventionalInterpolation,
   HEADS_BY_DIM,
 } from "./checkpoint-options.js";
+export {
+  metadataToOptions,
+  OPTIONS_METADATA_KEY,
+  optionsToMetadata,
+} from "./checkpoint-metadata.js";
+export {
+  CONVERT_FORMATS,
+  type ConvertFormat,
+  type ConvertOptions,
+  type ConvertResult,
+  convertCheckpoint,
+  DEFAULT_MAX_SHARD_BYTES,
+  formatOfPath,
+  writeHfFolder,
+} from "./convert.js";
 export { hfConfigToOptions, optionsToHfConfig } from "./hf-config.js";
 export { hfToOfficial, officialToHf } from "./hf-layout.js";
 export { inferOptionsFromStateDict } from "./infer-options.js";
@@ -18,18 +33,23 @@ export {
   type LoadCheckpointOptions,
   type LoadedCheckpoint,
   loadCheckpoint,
+  openWeights,
   validateStateDict,
 } from "./load-checkpoint.js";
 export { PickleGlobal, type UnpickleHooks, unpickle } from "./pickle.js";
+export { type LazyStateDict, LazyTensor, loadTensors } from "./lazy-tensor.js";
 export {
   flattenStateDict,
   isHostTensor,
+  openPthFile,
   type PthValue,
   readPth,
   readPthFile,
   readPthStateDict,
 } from "./pth.js";
+export { writePthFile } from "./pth-writer.js";
 export {
+  openSafetensorsFile,
   parseSafetensorsHeader,
   readSafetensors,
   readSafetensorsFile,
