@@ -37,7 +37,7 @@ export {
   validateStateDict,
 } from "./load-checkpoint.js";
 export { PickleGlobal, type UnpickleHooks, unpickle } from "./pickle.js";
-export { type LazyStateDict, LazyTensor, loadTensors } from "./lazy-tensor.js";
+export { type LazyStateDict, LazyTensor, loadTensors, withLazy } from "./lazy-tensor.js";
 export {
   flattenStateDict,
   isHostTensor,
