@@ -1,15 +1,15 @@
 // Checkpoint I/O: safetensors, PyTorch zip checkpoints, and the official/training/HF layouts.
 export { CheckpointError } from "./checkpoint-error.js";
 export {
-  type CheckpointOptions,
-  conventionalInterpolation,
-  HEADS_BY_DIM,
-} from "./checkpoint-options.js";
-export {
   metadataToOptions,
   OPTIONS_METADATA_KEY,
   optionsToMetadata,
 } from "./checkpoint-metadata.js";
+export {
+  type CheckpointOptions,
+  conventionalInterpolation,
+  HEADS_BY_DIM,
+} from "./checkpoint-options.js";
 export {
   CONVERT_FORMATS,
   type ConvertFormat,
@@ -29,6 +29,7 @@ export {
   type NormaliseOptions,
   toOfficialStateDict,
 } from "./layouts.js";
+export { type LazyStateDict, LazyTensor, loadTensors, withLazy } from "./lazy-tensor.js";
 export {
   type LoadCheckpointOptions,
   type LoadedCheckpoint,
@@ -37,7 +38,6 @@ export {
   validateStateDict,
 } from "./load-checkpoint.js";
 export { PickleGlobal, type UnpickleHooks, unpickle } from "./pickle.js";
-export { type LazyStateDict, LazyTensor, loadTensors, withLazy } from "./lazy-tensor.js";
 export {
   flattenStateDict,
   isHostTensor,

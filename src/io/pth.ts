@@ -3,7 +3,7 @@
 // offset in the file only when a tensor on it is loaded. Nested dicts flatten to dotted keys.
 import type { HostTensor } from "../core/host-tensor.js";
 import { CheckpointError } from "./checkpoint-error.js";
-import { LazyTensor, type LazyStateDict, loadTensors } from "./lazy-tensor.js";
+import { type LazyStateDict, LazyTensor, loadTensors } from "./lazy-tensor.js";
 import { unpickle } from "./pickle.js";
 import { type StorageRecord, torchFindClass, torchPersistentLoad } from "./torch-globals.js";
 import { type ByteSource, bytesSource, fileSource, ZipReader } from "./zip-reader.js";

@@ -6,7 +6,7 @@ import { InternalError } from "../core/errors.js";
 import type { HostTensor } from "../core/host-tensor.js";
 import { fmtShape, numel } from "../core/shape.js";
 import { CheckpointError } from "./checkpoint-error.js";
-import { LazyTensor, type LazyStateDict, loadTensors } from "./lazy-tensor.js";
+import { type LazyStateDict, LazyTensor, loadTensors } from "./lazy-tensor.js";
 import type { StoredDType } from "./tensor-bytes.js";
 import { decodeTensor, encodeTensor, isStoredDType, STORED_DTYPES } from "./tensor-bytes.js";
 

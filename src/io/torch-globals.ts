@@ -3,8 +3,8 @@
 import type { HostTensor } from "../core/host-tensor.js";
 import { fmtShape, numel } from "../core/shape.js";
 import { CheckpointError } from "./checkpoint-error.js";
-import { PickleGlobal } from "./pickle.js";
 import { LazyTensor } from "./lazy-tensor.js";
+import { PickleGlobal } from "./pickle.js";
 import { decodeTensor, STORED_DTYPES, type StoredDType } from "./tensor-bytes.js";
 
 /** A typed storage class named in a persistent id, e.g. `torch.FloatStorage`. */
