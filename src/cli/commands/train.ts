@@ -53,7 +53,7 @@ export const trainCommand = defineCommand({
       type: "string",
       valueName: "FILE",
       description:
-        "start from a checkpoint's weights (high-resolution phase: a larger --set crops.global_crops_size)",
+        "start from a checkpoint's weights: one of this trainer's (high-resolution phase: a larger --set crops.global_crops_size), or any backbone (.pth, safetensors, HF folder) for student and teacher, heads fresh",
     },
     val: {
       type: "string",
