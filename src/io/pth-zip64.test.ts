@@ -10,7 +10,7 @@ import { CheckpointError } from "./checkpoint-error.js";
 import { officialStateDict, TINY } from "./layouts.cases.js";
 import { LazyTensor } from "./lazy-tensor.js";
 import { loadCheckpoint } from "./load-checkpoint.js";
-import { openPthFile, readPthStateDict } from "./pth.js";
+import { flattenStateDict, openPthFile, readPth, readPthStateDict } from "./pth.js";
 import { statePickle, writePthFile } from "./pth-writer.js";
 import { ZipWriter } from "./zip-writer.js";
 
@@ -140,5 +140,37 @@ describe("zip64 records and damaged directories on small archives", () => {
       buf.writeBigUInt64LE(2n ** 40n, extra + 12);
     });
     expect(() => openPthFile(file)).toThrow(/data\/0 claims 1099511627776 bytes at offset/);
+  });
+});
+
+describe("damaged archives are refused with a CheckpointError, never a crash", () => {
+  it("survives 3000 seeded byte mutations and every truncation of a zip64 archive", () => {
+    const file = join(dir, "fuzz.pth");
+    writePthFile(file, officialStateDict(TINY), { forceZip64: true });
+    const base = readFileSync(file);
+    let seed = 12345;
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed / 2 ** 32;
+    };
+    const cases: Uint8Array[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const b = base.slice();
+      for (let j = 0; j < 1 + Math.floor(rnd() * 4); j++) {
+        b[Math.floor(rnd() * b.length)] = Math.floor(rnd() * 256);
+      }
+      cases.push(b);
+    }
+    for (let cut = 0; cut < base.length; cut += 7) cases.push(base.subarray(0, cut));
+    let refused = 0;
+    for (const b of cases) {
+      try {
+        flattenStateDict(readPth(b, "fuzz.pth"), "fuzz.pth");
+      } catch (err) {
+        if (!(err instanceof CheckpointError)) throw err;
+        refused++;
+      }
+    }
+    expect(refused).toBeGreaterThan(cases.length / 4); // most damage is seen, none crashes
   });
 });
