@@ -53,6 +53,7 @@ export {
   parseSafetensorsHeader,
   readSafetensors,
   readSafetensorsFile,
+  readSafetensorsMetadata,
   type SafetensorsEntry,
   type SafetensorsHeader,
   type TensorDict,

@@ -13,7 +13,7 @@ import {
 import { interpolatePosEmbed } from "../models/pos-embed.js";
 import type { Runtime } from "../runtime/index.js";
 import type { TrainState } from "./state.js";
-import type { StepConfig } from "./train-step.js";
+import type { StepConfig } from "./step-config.js";
 
 /** `fresh` with every weight and center taken from the checkpoint at `path`, pos_embed resampled.
  * `path` is a checkpoint of this trainer (student, teacher, heads, centers), or any backbone the
