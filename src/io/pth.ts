@@ -91,11 +91,13 @@ function runPth(
     }
     const prefix = pkl.slice(0, -"data.pkl".length);
     const byteorder = zip.entries.get(`${prefix}byteorder`);
-    if (byteorder !== undefined && byteorder.size <= 64) {
-      if (new TextDecoder().decode(zip.readAll(byteorder)).trim() !== "little") {
+    if (byteorder !== undefined) {
+      const order = byteorder.size <= 16 ? new TextDecoder().decode(zip.readAll(byteorder)) : "";
+      if (order.trim() !== "little") {
         throw new CheckpointError(
           source,
-          "storages are big-endian; only little-endian archives are read",
+          `storages are ${order.trim() === "big" ? "big-endian" : "of an unknown byte order"}; only little-endian archives are read`,
+          { key: `${prefix}byteorder` },
         );
       }
     }
