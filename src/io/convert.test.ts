@@ -98,6 +98,12 @@ describe("dinov2 convert: every layout to every format", () => {
     expect(back.options).toMatchObject({ interpolateOffset: 0, layerNormEps: 1e-6, numHeads: 2 });
   });
 
+  it("refuses to guess the heads of a width that is not a multiple of 64", () => {
+    expect(() => convertCheckpoint(src, join(root, "heads.safetensors"))).toThrow(
+      /teacher_checkpoint\.pth: cannot tell the number of attention heads of a 16-wide model\n {2}hint: pass --num-heads/,
+    );
+  });
+
   it("refuses a sharded index whose shard lacks a tensor the map gives it", () => {
     const dir = join(root, "a-hf", "m-hf");
     const indexFile = join(dir, "model.safetensors.index.json");

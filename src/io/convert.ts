@@ -51,12 +51,21 @@ export function convertCheckpoint(
   opts: ConvertOptions = {},
 ): ConvertResult {
   const format = opts.format ?? formatOfPath(output);
-  const ckpt = loadCheckpoint(input, opts);
-  const numHeads = ckpt.options.numHeads;
-  if (numHeads === undefined && format !== "pth") {
-    throw new CheckpointError(input, "the number of attention heads is not known", {
-      hint: "pass --num-heads (the weights do not show it, and there is no config saying it)",
-    });
+  const loaded = loadCheckpoint(input, opts);
+  // As loadBackbone does: every DINOv2 model has 64 dims per head.
+  const dim = loaded.options.embedDim ?? 0;
+  const ckpt =
+    loaded.options.numHeads === undefined && dim % 64 === 0 && dim > 0
+      ? { ...loaded, options: { ...loaded.options, numHeads: dim / 64 } }
+      : loaded;
+  if (ckpt.options.numHeads === undefined && format !== "pth") {
+    throw new CheckpointError(
+      input,
+      `cannot tell the number of attention heads of a ${dim}-wide model`,
+      {
+        hint: "pass --num-heads (the weights do not show it, and there is no config saying it)",
+      },
+    );
   }
   const sd = ckpt.stateDict;
   let files: string[] = [output];
