@@ -37,9 +37,13 @@ export function exportTeacher(
  * backbone and heads under `backbone.*`, `dino_head.*`, `ibot_head.*`, here as safetensors, with
  * its official-layout backbone beside it for the eval commands.
  */
-export function saveTeacherForEval(dir: string, state: TrainState, options: VitOptions): string {
+export function saveTeacherForEval(
+  dir: string,
+  state: TrainState,
+  options: VitOptions,
+  prefix: string = STATE.teacher,
+): string {
   mkdirSync(dir, { recursive: true });
-  const prefix = STATE.teacher;
   const teacher = new Map(
     [...state.tensors]
       .filter(([k]) => k.startsWith(prefix))

@@ -16,9 +16,11 @@ import {
 } from "../io/index.js";
 import { createRuntime, type Provider } from "../runtime/index.js";
 import { loadLatestCheckpoint, saveCheckpoint } from "./checkpoint.js";
+import { allPatchesBatch, distillOptionsFrom, distillStepConfig } from "./distill.js";
 import { sslLoaderOptions, stepConfigFromTrain } from "./from-config.js";
 import { initFromCheckpoint } from "./high-res.js";
 import { buildSchedules, scheduledValues } from "./schedules.js";
+import type { SslNetwork } from "./ssl-teacher.js";
 import { initialState, nextState, stepFeeds, type TrainState } from "./state.js";
 import { buildTrainStep, STATE, type TrainStepGraph } from "./train-step.js";
 
@@ -39,6 +41,8 @@ export interface TrainRunOptions {
   readonly modelWeights?: string;
   /** Load these backbone weights into student and teacher first (student.pretrained_weights). */
   readonly pretrainedWeights?: string;
+  /** Distill from this frozen network (see distill.ts); options from `distillation.*`. */
+  readonly distillTeacher?: SslNetwork;
   readonly workers?: number;
   readonly provider?: Provider;
   readonly threads?: number;
@@ -73,7 +77,10 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
   const { cfg, derived } = o.resolved;
   mkdirSync(o.outputDir, { recursive: true });
   saveResolvedConfig(o.resolved, o.outputDir);
-  const c = stepConfigFromTrain(o.resolved);
+  const distill = o.distillTeacher ? distillOptionsFrom(o.resolved) : undefined;
+  const pretrain = stepConfigFromTrain(o.resolved);
+  const c =
+    o.distillTeacher && distill ? distillStepConfig(pretrain, o.distillTeacher, distill) : pretrain;
   const step = buildTrainStep(c);
   const runtime = await createRuntime({
     provider: o.provider ?? "cpu",
@@ -84,7 +91,10 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
   let state = o.resume ? loadLatestCheckpoint(ckptDir) : null;
   if (!state && o.modelWeights) state = loadStateFile(o.modelWeights, step);
   if (!state) {
-    let fresh = initialState(step, { seed: cfg.train.seed });
+    let fresh = initialState(step, {
+      seed: cfg.train.seed,
+      ...(o.distillTeacher ? { given: o.distillTeacher.weights } : {}),
+    });
     if (o.pretrainedWeights) fresh = withPretrainedBackbone(fresh, o.pretrainedWeights);
     state = o.initFrom ? await initFromCheckpoint(o.initFrom, fresh, c, runtime) : fresh;
   }
@@ -105,8 +115,9 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
     while (state.iteration < total) {
       const it = state.iteration;
       const t0 = performance.now();
-      const batch = await loader.next();
-      if (!batch) break;
+      const next = await loader.next();
+      if (!next) break;
+      const batch = distill?.ibotAllPatches ? allPatchesBatch(next) : next;
       const sched = scheduledValues(schedules, it);
       const out = await exe.run(stepFeeds(step, state, batch, sched, root.split(it)));
       const losses = lossValues(out, it);
@@ -203,9 +214,27 @@ export function withPretrainedBackbone(state: TrainState, path: string): TrainSt
   return { ...state, tensors: out };
 }
 
+/**
+ * The network a run produces, as a state prefix: the student EMA when the run keeps one
+ * (distillation), else the teacher.
+ */
+export function resultPrefix(state: TrainState): string {
+  const ema = `${STATE.studentEma}backbone.cls_token`;
+  return state.tensors.has(ema) ? STATE.studentEma : STATE.teacher;
+}
+
+/** The backbone a run produces (see resultPrefix) under the official state_dict keys. */
+export function resultBackbone(state: TrainState): Map<string, HostTensor> {
+  return backboneUnder(state, resultPrefix(state));
+}
+
 /** The teacher backbone under the official state_dict keys. */
 export function teacherBackbone(state: TrainState): Map<string, HostTensor> {
-  const prefix = "teacher.backbone.";
+  return backboneUnder(state, STATE.teacher);
+}
+
+function backboneUnder(state: TrainState, net: string): Map<string, HostTensor> {
+  const prefix = `${net}backbone.`;
   return new Map(
     [...state.tensors]
       .filter(([k]) => k.startsWith(prefix))
