@@ -4,8 +4,8 @@
 import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { extname, join } from "node:path";
 import type { HostTensor } from "../core/host-tensor.js";
+import { archMetadata } from "./arch-metadata.js";
 import { CheckpointError } from "./checkpoint-error.js";
-import { optionsToMetadata } from "./checkpoint-metadata.js";
 import type { CheckpointOptions } from "./checkpoint-options.js";
 import { optionsToHfConfig } from "./hf-config.js";
 import { officialToHf } from "./hf-layout.js";
@@ -70,7 +70,7 @@ export function convertCheckpoint(
   const sd = ckpt.stateDict;
   let files: string[] = [output];
   if (format === "safetensors") {
-    writeSafetensorsFile(output, sd, { format: "pt", ...optionsToMetadata(ckpt.options) });
+    writeSafetensorsFile(output, sd, { format: "pt", ...archMetadata(ckpt.options) });
   } else if (format === "pth") {
     writePthFile(output, inOfficialOrder(sd));
   } else {

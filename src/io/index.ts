@@ -1,10 +1,6 @@
 // Checkpoint I/O: safetensors, PyTorch zip checkpoints, and the official/training/HF layouts.
+export { ARCH_METADATA_KEY, archMetadata, readArchMetadata } from "./arch-metadata.js";
 export { CheckpointError } from "./checkpoint-error.js";
-export {
-  metadataToOptions,
-  OPTIONS_METADATA_KEY,
-  optionsToMetadata,
-} from "./checkpoint-metadata.js";
 export {
   type CheckpointOptions,
   conventionalInterpolation,
@@ -20,6 +16,7 @@ export {
   formatOfPath,
   writeHfFolder,
 } from "./convert.js";
+export { fsyncDirectory, writeFileDurably } from "./durable-write.js";
 export { hfConfigToOptions, optionsToHfConfig } from "./hf-config.js";
 export { hfToOfficial, officialToHf } from "./hf-layout.js";
 export { inferOptionsFromStateDict } from "./infer-options.js";

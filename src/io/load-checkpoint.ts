@@ -4,15 +4,15 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } fro
 import { dirname, join } from "node:path";
 import type { HostTensor } from "../core/host-tensor.js";
 import { fmtShape, shapesEqual } from "../core/shape.js";
+import { ARCH_METADATA_KEY, readArchMetadata } from "./arch-metadata.js";
 import { CheckpointError } from "./checkpoint-error.js";
-import { metadataToOptions, OPTIONS_METADATA_KEY } from "./checkpoint-metadata.js";
 import { type CheckpointOptions, conventionalInterpolation } from "./checkpoint-options.js";
 import { hfConfigToOptions } from "./hf-config.js";
 import { inferOptionsFromStateDict } from "./infer-options.js";
 import { backboneKeys, type CheckpointLayout, toOfficialStateDict } from "./layouts.js";
 import { type LazyStateDict, type LazyTensor, loadTensors, withLazy } from "./lazy-tensor.js";
 import { openPthFile } from "./pth.js";
-import { openSafetensorsFile } from "./safetensors.js";
+import { openSafetensorsFile, readSafetensorsMetadata } from "./safetensors.js";
 
 export interface LoadedCheckpoint {
   /** The path that was read (the weights file inside a directory). */
@@ -47,13 +47,14 @@ export function loadCheckpoint(path: string, opts: LoadCheckpointOptions = {}): 
   const isDir = statSync(path, { throwIfNoEntry: false })?.isDirectory();
   if (isDir === undefined) throw new CheckpointError(path, "no such file or directory");
   const file = isDir ? hfWeightsFile(path) : path;
-  const { raw, metadata } = withLazy(openWeights(file), (lazy) => ({
-    raw: loadTensors(
+  // Only the tensors the layout keeps are read (a training checkpoint's other branch, heads and
+  // optimizer state stay on disk).
+  const raw = withLazy(openWeights(file), (lazy) =>
+    loadTensors(
       lazy.tensors,
       backboneKeys(lazy.tensors.keys(), { source: file, ...pick(opts, "branch") }),
     ),
-    metadata: lazy.metadata,
-  }));
+  );
   const { layout, stateDict } = toOfficialStateDict(raw, { source: file, ...pick(opts, "branch") });
   const fromWeights = inferOptionsFromStateDict(stateDict, {
     source: file,
@@ -67,20 +68,18 @@ export function loadCheckpoint(path: string, opts: LoadCheckpointOptions = {}): 
       : fromWeights;
   const configPath = join(isDir ? path : dirname(path), "config.json");
   if (layout !== "hf" || !existsSync(configPath)) {
-    // Options written by `dinov2 convert` into the file's metadata, checked against the weights.
-    const stored = metadataToOptions(metadata, file);
-    if (stored === undefined) return { file, layout, stateDict, options: inferred };
-    crossCheck(
-      stored,
-      inferred,
+    const recorded = recordedArch(file);
+    if (recorded === undefined) return { file, layout, stateDict, options: inferred };
+    crossCheck(recorded, inferred, `${file} (__metadata__ ${ARCH_METADATA_KEY})`, file, false);
+    return {
       file,
-      (option) => `__metadata__.${OPTIONS_METADATA_KEY}.${option}`,
-    );
-    const options = { ...inferred, ...stored, ...pick(opts, "numHeads") };
-    return { file, layout, stateDict, options };
+      layout,
+      stateDict,
+      options: { ...inferred, ...recorded, ...pick(opts, "numHeads") },
+    };
   }
   const config = hfConfigToOptions(readJson(configPath), configPath);
-  crossCheck(config, inferred, file, (_, field) => field, configPath);
+  crossCheck(config, inferred, configPath, file, true);
   return {
     file,
     layout,
@@ -89,23 +88,29 @@ export function loadCheckpoint(path: string, opts: LoadCheckpointOptions = {}): 
   };
 }
 
-/** Refuses stated options that contradict what the weights show. */
+/** Refuses a recorded architecture that contradicts the weights' shapes. */
 function crossCheck(
-  stated: CheckpointOptions,
+  recorded: CheckpointOptions,
   inferred: CheckpointOptions,
+  source: string,
   file: string,
-  keyOf: (option: string, field: string) => string,
-  statedIn = file,
+  hfFieldNames: boolean,
 ): void {
   for (const [option, field] of CHECKED) {
-    if (stated[option] !== undefined && stated[option] !== inferred[option]) {
+    if (recorded[option] !== undefined && recorded[option] !== inferred[option]) {
       throw new CheckpointError(
-        statedIn,
-        `says ${option} = ${stated[option]}, but the weights in ${file} have ${inferred[option]}`,
-        { key: keyOf(option, field) },
+        source,
+        `says ${option} = ${recorded[option]}, but the weights in ${file} have ${inferred[option]}`,
+        { key: hfFieldNames ? field : option },
       );
     }
   }
+}
+
+/** The architecture recorded in a safetensors file's __metadata__ (files this project wrote). */
+function recordedArch(file: string): CheckpointOptions | undefined {
+  if (file.endsWith(".index.json") || readMagic(file) === "PK") return undefined;
+  return readArchMetadata(readSafetensorsMetadata(file), file);
 }
 
 /** Refuses a state dict that does not fit: the first key (in `expected` order) that is missing

@@ -1,11 +1,11 @@
 // safetensors read/write: 8-byte LE header length, JSON header, raw little-endian data section.
 // Mirrors the reference implementation's checks and layout (huggingface/safetensors).
-import { randomBytes } from "node:crypto";
-import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { InternalError } from "../core/errors.js";
 import type { HostTensor } from "../core/host-tensor.js";
 import { fmtShape, numel } from "../core/shape.js";
 import { CheckpointError } from "./checkpoint-error.js";
+import { writeFileDurably } from "./durable-write.js";
 import { type LazyStateDict, LazyTensor, loadTensors } from "./lazy-tensor.js";
 import type { StoredDType } from "./tensor-bytes.js";
 import { decodeTensor, encodeTensor, isStoredDType, STORED_DTYPES } from "./tensor-bytes.js";
@@ -154,8 +154,8 @@ export function writeSafetensors(
   return out;
 }
 
-/** Writes atomically (a temporary file beside `path`, then a rename over it), tensor by tensor:
- * the same bytes as writeSafetensors, without holding the whole file in memory. */
+/** Writes atomically and durably (temporary file, fsync, rename, fsync of the directory), tensor
+ * by tensor: the same bytes as writeSafetensors, without building the whole file in memory. */
 export function writeSafetensorsFile(
   path: string,
   tensors: TensorDict,
@@ -163,20 +163,7 @@ export function writeSafetensorsFile(
   opts: WriteSafetensorsOptions = {},
 ): void {
   const { head, items } = layout(tensors, metadata, opts);
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
-  try {
-    const fd = openSync(tmp, "w");
-    try {
-      writeAll(fd, head);
-      for (const it of items) writeAll(fd, it.bytes);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
+  writeFileDurably(path, [head, ...items.map((it) => it.bytes)]);
 }
 
 interface Item {
@@ -230,12 +217,6 @@ function layout(
   new DataView(head.buffer).setBigUint64(0, BigInt(padded), true);
   head.set(json, 8);
   return { head, items };
-}
-
-function writeAll(fd: number, bytes: Uint8Array): void {
-  for (let done = 0; done < bytes.length; ) {
-    done += writeSync(fd, bytes, done, Math.min(2 ** 30, bytes.length - done));
-  }
 }
 
 function readAt(fd: number, position: number, length: number): Uint8Array {

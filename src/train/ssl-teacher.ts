@@ -9,6 +9,8 @@ import {
   CheckpointError,
   inferOptionsFromStateDict,
   openWeights,
+  readArchMetadata,
+  readSafetensorsMetadata,
   toOfficialStateDict,
   withLazy,
 } from "../io/index.js";
@@ -56,7 +58,9 @@ export function loadSslNetwork(
     throw new CheckpointError(path, `has no dino_head.* weights for the ${branch}`, {
       hint: "distillation and continued pretraining with heads need a training checkpoint (teacher_checkpoint.pth or ours)",
     });
-  const backbone = backboneFrom(backboneWeights, path, o.numHeads);
+  // Files this project wrote record the architecture (the head count is not in the shapes).
+  const recorded = isZip(path) ? undefined : readArchMetadata(readSafetensorsMetadata(path), path);
+  const backbone = backboneFrom(backboneWeights, path, o.numHeads ?? recorded?.numHeads);
   const ibotHead = headOptions(heads, "ibot_head", path);
   const options = backbone.options;
   const arch: SslArch = {

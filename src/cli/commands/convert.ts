@@ -19,7 +19,7 @@ export const convertCommand = defineCommand({
   description: [
     "Reads any checkpoint the other commands read (official or training .pth of any size,",
     "safetensors, HF folder with single or sharded weights) and writes its backbone as:",
-    "  safetensors  official keys; the architecture in __metadata__ (dinov2_options)",
+    "  safetensors  official keys; the architecture in __metadata__ (dinov2_ts.arch)",
     "  hf           config.json + model.safetensors (HF keys), sharded over --max-shard-size",
     "               with model.safetensors.index.json, as save_pretrained does",
     "  pth          the official state_dict layout, as torch.save writes it (torch.load reads",

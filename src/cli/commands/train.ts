@@ -1,14 +1,17 @@
 // `dinov2 train`: self-supervised DINOv2 pretraining on a folder of images (or the built-in
 // synthetic set), with checkpoints, resume, periodic k-NN and the teacher exported at the end.
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfigFile, PRESET_NAMES, resolveConfig } from "../../config/index.js";
 import { configNotices } from "../../config/notices.js";
+import { officialConfigYaml } from "../../config/official-export.js";
 import { parseProvider } from "../../runtime/index.js";
 import { runSettingsFromConfig } from "../../train/run-settings.js";
 import { loadSslNetwork } from "../../train/ssl-teacher.js";
 import { type CommandContext, defineCommand, type Flags, type FlagValues } from "../command.js";
 import { intFlag } from "../flag-values.js";
-import { datasetFromFlag, type KnnSets, loadLabeled, trainWithReports } from "../train-run.js";
+import { type KnnPlan, loadKnnSets, planKnnSets } from "../knn-monitor.js";
+import { datasetFromFlag, type KnnSets, trainWithReports } from "../train-run.js";
 
 /** The flags of `dinov2 train`, shared with `dinov2 distill`. */
 export const TRAIN_FLAGS = {
@@ -74,6 +77,12 @@ export const TRAIN_FLAGS = {
     description: "cpu | webgpu | cuda",
     default: "cpu",
   },
+  "write-official-config": {
+    type: "string",
+    valueName: "FILE",
+    description:
+      "write the resolved config as YAML for the official dinov2/train/train.py (multi-node FSDP), then exit",
+  },
   threads: {
     type: "string",
     valueName: "N",
@@ -125,24 +134,25 @@ export async function runTrainCommand(
     sets,
   });
   const { cfg, derived } = resolved;
+  if (v["write-official-config"]) {
+    writeFileSync(v["write-official-config"], officialConfigYaml(cfg));
+    log(
+      `wrote ${v["write-official-config"]} (official keys; run it with dinov2/train/train.py --config-file)`,
+    );
+    return 0;
+  }
   const settings = runSettingsFromConfig(resolved);
   for (const line of [...configNotices(cfg), ...settings.notes]) log(line);
   const outputDir = v["output-dir"] ?? settings.outputDir;
   const size = Math.max(64, cfg.crops.global_crops_size + 8);
   const dataset = await datasetFromFlag(v.data ?? settings.data, cfg.train.seed, size, log);
   let knn: KnnSets | undefined;
+  let knnPlan: KnnPlan | undefined;
   if (v.val) {
-    const side = cfg.crops.global_crops_size;
     const val = await datasetFromFlag(v.val, cfg.train.seed + 1, size, log);
-    const labeledTrain = dataset.kind === "image-folder" && dataset.classNames.length > 0;
-    const index = await loadLabeled(
-      labeledTrain ? dataset : val,
-      side,
-      derived.backbone.patchSize,
-      5000,
-    );
-    const queries = await loadLabeled(val, side, derived.backbone.patchSize, 5000);
-    knn = { index, queries };
+    knnPlan = planKnnSets(dataset, val, cfg.train.seed);
+    log(knnPlan.description);
+    knn = await loadKnnSets(knnPlan, cfg.crops.global_crops_size, derived.backbone.patchSize);
   }
   const out = await trainWithReports({
     resolved,
@@ -181,6 +191,7 @@ export async function runTrainCommand(
       resumed_from: out.result.resumedFrom,
       losses: last?.losses ?? null,
       ...(out.finalEval ?? {}),
+      ...(knnPlan ? { knn_sets: knnPlan.description } : {}),
       files: {
         ...out.files,
         metrics: join(outputDir, "metrics.jsonl"),
