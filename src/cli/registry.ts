@@ -2,6 +2,7 @@
 // To add one: write src/cli/commands/<name>.ts exporting a defineCommand(...) result, then list
 // it below (the order here is the order of `dinov2 --help`).
 import type { Command } from "./command.js";
+import { convertCommand } from "./commands/convert.js";
 import { demoCommand } from "./commands/demo.js";
 import { distillCommand } from "./commands/distill.js";
 import { doctorCommand } from "./commands/doctor.js";
@@ -26,6 +27,7 @@ export const COMMANDS: readonly Command[] = [
   evalLogregCommand,
   evalRetrievalCommand,
   exportOnnxCommand,
+  convertCommand,
   serveCommand,
   inspectGraphCommand,
 ];
