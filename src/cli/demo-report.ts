@@ -27,7 +27,9 @@ export interface DemoReportInput {
   readonly metrics: readonly Readonly<Record<string, number>>[];
   readonly knnTrained: number;
   readonly knnRandom: number;
+  /** "k = 20" or "k = 10". */
   readonly knnKey: string;
+  readonly knnCounts: { readonly index: number; readonly queries: number };
   readonly seconds: Readonly<Record<string, number>>;
   readonly pca: RgbImage;
   readonly neighbours: RgbImage;
@@ -57,7 +59,8 @@ export function writeDemoReport(r: DemoReportInput): void {
             kind: "text",
             text:
               `k-NN top-1 (official protocol: L2-normalised CLS features, T = 0.07, ${r.knnKey}) of ` +
-              "500 held-out images against 1,000 labeled train images, 10 classes (chance 0.1).",
+              `${r.knnCounts.queries} held-out images against ${r.knnCounts.index} labeled train ` +
+              "images (other seeds than the training stream), 10 classes (chance 0.1).",
           },
           summary,
         ],

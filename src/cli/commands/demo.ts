@@ -143,7 +143,8 @@ export const demoCommand = defineCommand({
       metrics: readMetrics(join(dir, "metrics.jsonl")),
       knnTrained: trained[key]!,
       knnRandom: random[key]!,
-      knnKey: key.replace("knn_top1_", ""),
+      knnKey: key.replace("knn_top1_k", "k = "),
+      knnCounts: { index: index.count, queries: queries.count },
       seconds: {
         "rendering the k-NN split": (tTrain - t0) / 1000,
         "training (with k-NN every 100 iterations)": (tEval - tTrain) / 1000,
