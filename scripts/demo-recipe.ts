@@ -10,11 +10,11 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { demoKnnSets, demoResolved } from "../src/cli/commands/demo.js";
 import { knnMonitor } from "../src/cli/knn-monitor.js";
-import type { HostTensor } from "../src/core/index.js";
 import { createBackbone } from "../src/models/backbone.js";
 import { createRuntime } from "../src/runtime/index.js";
 import { stepConfigFromTrain } from "../src/train/from-config.js";
-import { runTraining } from "../src/train/loop.js";
+import { runTraining, teacherBackbone } from "../src/train/loop.js";
+import type { TrainState } from "../src/train/state.js";
 
 const { values: v } = parseArgs({
   options: {
@@ -51,8 +51,8 @@ await runTraining({
   ...(evalEvery > 0
     ? {
         evalEvery,
-        evaluate: async (w: ReadonlyMap<string, HostTensor>, it: number) => {
-          const r = await monitor(w);
+        evaluate: async (state: TrainState, it: number) => {
+          const r = await monitor(teacherBackbone(state));
           knn[it] = r.knn_top1_k20!;
           return r;
         },

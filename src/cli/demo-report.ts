@@ -17,7 +17,7 @@ import {
 } from "../eval/png.js";
 import { drawText, fillRect, textWidth } from "../eval/raster.js";
 import type { LabeledImages } from "./knn-monitor.js";
-import { LOSS_TERMS } from "./train-run.js";
+import { presentTerms } from "./train-run.js";
 
 export interface DemoReportInput {
   readonly path: string;
@@ -134,7 +134,7 @@ export function writeDemoReport(r: DemoReportInput): void {
 /** One panel per loss term: the raw values and a running mean, each with its own fitted axis. */
 export function lossPanels(metrics: readonly Readonly<Record<string, number>>[]): RgbImage {
   const x = metrics.map((m) => m.iteration ?? Number.NaN);
-  const panels = LOSS_TERMS.map((term) => {
+  const panels = presentTerms(metrics).map((term) => {
     const raw = metrics.map((m) => m[term] ?? Number.NaN);
     const series: Series[] = [
       { name: "per iteration", x, values: raw },

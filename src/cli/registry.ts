@@ -3,6 +3,7 @@
 // it below (the order here is the order of `dinov2 --help`).
 import type { Command } from "./command.js";
 import { demoCommand } from "./commands/demo.js";
+import { distillCommand } from "./commands/distill.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { embedCommand } from "./commands/embed.js";
 import { evalKnnCommand } from "./commands/eval-knn.js";
@@ -14,6 +15,7 @@ import { trainCommand } from "./commands/train.js";
 export const COMMANDS: readonly Command[] = [
   demoCommand,
   trainCommand,
+  distillCommand,
   doctorCommand,
   embedCommand,
   evalKnnCommand,

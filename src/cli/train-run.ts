@@ -14,9 +14,16 @@ import { imageFromChw, imageGrid, type RgbImage, upscaleNearest, writePng } from
 import type { VitOptions } from "../models/presets.js";
 import { DinoVisionTransformer } from "../models/vision-transformer.js";
 import { createRuntime, type Provider, type Runtime } from "../runtime/index.js";
-import { exportTeacher } from "../train/export.js";
+import { exportTeacher, saveTeacherForEval } from "../train/export.js";
 import { stepConfigFromTrain } from "../train/from-config.js";
-import { runTraining, type StepReport, type TrainResult, teacherBackbone } from "../train/loop.js";
+import {
+  resultBackbone,
+  resultPrefix,
+  runTraining,
+  type StepReport,
+  type TrainResult,
+} from "../train/loop.js";
+import type { SslNetwork } from "../train/ssl-teacher.js";
 import { knnMonitor, type LabeledImages, loadLabeled } from "./knn-monitor.js";
 import { createProgressBar } from "./progress.js";
 
@@ -48,6 +55,9 @@ export interface TrainRunFlags {
   readonly iters?: number;
   readonly resume: boolean;
   readonly initFrom?: string;
+  readonly modelWeights?: string;
+  readonly pretrainedWeights?: string;
+  readonly distillTeacher?: SslNetwork;
   readonly workers: number;
   readonly provider: Provider;
   readonly threads?: number;
@@ -85,11 +95,28 @@ export async function trainWithReports(f: TrainRunFlags): Promise<TrainRunOutcom
     iters: total,
     resume: f.resume,
     ...(f.initFrom ? { initFrom: f.initFrom } : {}),
+    ...(f.modelWeights ? { modelWeights: f.modelWeights } : {}),
+    ...(f.pretrainedWeights ? { pretrainedWeights: f.pretrainedWeights } : {}),
+    ...(f.distillTeacher ? { distillTeacher: f.distillTeacher } : {}),
     workers: f.workers,
     provider: f.provider,
     ...(f.threads ? { threads: f.threads } : {}),
     checkpointEvery: f.checkpointEvery,
-    ...(monitor ? { evaluate: (w) => monitor(w), evalEvery: f.evalEvery } : {}),
+    ...(f.evalEvery > 0
+      ? {
+          evalEvery: f.evalEvery,
+          evaluate: async (state, iteration) => {
+            // As the official do_test: the teacher saved under eval/training_<iteration>/.
+            saveTeacherForEval(
+              join(f.outputDir, "eval", `training_${iteration}`),
+              state,
+              c.arch.backbone,
+              resultPrefix(state),
+            );
+            return monitor ? monitor(resultBackbone(state)) : {};
+          },
+        }
+      : {}),
     onStep: (s: StepReport) => {
       if (s.eval) finalEval = { ...s.eval };
       bar.update(s.iteration, fmtLosses(s));
@@ -100,7 +127,7 @@ export async function trainWithReports(f: TrainRunFlags): Promise<TrainRunOutcom
   if (result.history.length > 0 || result.resumedFrom > 0) {
     const exported = exportTeacher(
       join(f.outputDir, "export"),
-      teacherBackbone(result.state),
+      resultBackbone(result.state),
       c.arch.backbone,
     );
     files.teacher_official = exported.official;
@@ -113,12 +140,13 @@ export async function trainWithReports(f: TrainRunFlags): Promise<TrainRunOutcom
 
 function fmtLosses(s: StepReport): string {
   const l = s.losses;
-  const parts = [
-    `loss ${l.total!.toFixed(3)}`,
-    `dino ${(l.dino_local_crops_loss! + l.dino_global_crops_loss!).toFixed(3)}`,
-    `ibot ${l.ibot_loss!.toFixed(3)}`,
-    `koleo ${l.koleo_loss!.toFixed(3)}`,
-  ];
+  const dino =
+    l.dino_global_crops_loss === undefined
+      ? undefined
+      : l.dino_global_crops_loss + (l.dino_local_crops_loss ?? 0);
+  const parts = Object.entries({ loss: l.total, dino, ibot: l.ibot_loss, koleo: l.koleo_loss })
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k} ${v!.toFixed(3)}`);
   if (s.eval)
     parts.push(...Object.entries(s.eval).map(([k, v]) => `${k} ${(100 * v).toFixed(1)}%`));
   return parts.join(" ");
@@ -133,6 +161,11 @@ export const LOSS_TERMS = [
   "koleo_loss",
 ] as const;
 
+/** The loss terms that appear in the metrics (a run without iBOT or KoLeo has no such column). */
+export function presentTerms(rows: readonly Readonly<Record<string, number>>[]): string[] {
+  return LOSS_TERMS.filter((t) => rows.some((r) => r[t] !== undefined));
+}
+
 /** The rows of metrics.jsonl (one per iteration; the whole run, resumed parts included). */
 export function readMetrics(metricsPath: string): Record<string, number>[] {
   return readFileSync(metricsPath, "utf8")
@@ -146,7 +179,7 @@ export function readMetrics(metricsPath: string): Record<string, number>[] {
 function drawLossCurve(metricsPath: string, out: string): void {
   const rows = readMetrics(metricsPath);
   lossCurvePng(
-    LOSS_TERMS.map((n) => ({
+    presentTerms(rows).map((n) => ({
       name: n,
       x: rows.map((r) => r.iteration ?? Number.NaN),
       values: rows.map((r) => r[n] ?? Number.NaN),
