@@ -32,6 +32,8 @@ export interface DemoReportInput {
   readonly knnCounts: { readonly index: number; readonly queries: number };
   readonly seconds: Readonly<Record<string, number>>;
   readonly pca: RgbImage;
+  /** The same picture from the network at its random initialisation. */
+  readonly pcaRandom: RgbImage;
   readonly neighbours: RgbImage;
 }
 
@@ -109,10 +111,17 @@ export function writeDemoReport(r: DemoReportInput): void {
           {
             kind: "text",
             text:
-              "Each row: a held-out image and the first three principal components of the trained " +
-              "teacher's patch features (per image) as RGB, one square per 14px patch.",
+              "Each row: a held-out image at 112px and the first three principal components of " +
+              "the patch features (per image) as RGB, one square per 14px patch (8×8). Left: the " +
+              "trained teacher; right: the same network at its random initialisation. On these " +
+              "flat backgrounds the random network already separates objects from background; " +
+              "compare the colours inside the objects.",
           },
-          { kind: "image", image: r.pca, alt: "PCA of patch features" },
+          {
+            kind: "image",
+            image: imageGrid([[r.pca, r.pcaRandom]], { gapPx: 16 }),
+            alt: "PCA of patch features",
+          },
         ],
       },
       {

@@ -1,6 +1,7 @@
 // `dinov2 demo` (what `npm start` runs): pretrains a small ViT on the built-in synthetic dataset
 // for a few minutes, then shows that it learned: k-NN top-1 of the trained teacher against the
-// same architecture at random initialisation, a PCA-of-patch-features picture and the loss curve.
+// same architecture at random initialisation, PCA-of-patch-features pictures, the loss curve and
+// report.html (src/cli/demo-report.ts).
 import { join } from "node:path";
 import { type ResolvedConfig, resolveConfig } from "../../config/index.js";
 import { SYNTHETIC_CLASSES } from "../../data/datasets/synthetic.js";
@@ -48,8 +49,10 @@ export const demoCommand = defineCommand({
     "Trains the vits14-demo preset (a 192-wide, 6-block ViT/14 on 56px global and 28px local crops)",
     "on procedurally drawn images of 10 shape/texture classes, no downloads. Then evaluates k-NN",
     "top-1 (official protocol) of the trained teacher and of a randomly initialised ViT on a",
-    "held-out split, writes pca.png (inputs next to the PCA of their patch features) and",
-    "loss_curve.png, and prints one JSON line with knn_top1_trained and knn_top1_random.",
+    "held-out split, writes pca.png (inputs next to the PCA of their patch features, 112px),",
+    "loss_curve.png and report.html (one self-contained page: config, losses, k-NN over the run,",
+    "PCA pictures, nearest neighbours), and prints one JSON line with knn_top1_trained and",
+    "knn_top1_random as the last line of stdout.",
   ].join("\n"),
   flags: {
     "output-dir": {
@@ -116,7 +119,8 @@ export const demoCommand = defineCommand({
     const monitor = knnMonitor(out.runtime, out.backbone, index, queries);
     const trained = out.finalEval ?? (await monitor(teacher));
     // The baseline is the very network training started from (same seed, same init order).
-    const random = await monitor(createBackbone(out.backbone, resolved.cfg.train.seed).weights);
+    const initial = createBackbone(out.backbone, resolved.cfg.train.seed).weights;
+    const random = await monitor(initial);
     const big = await loadLabeled(
       { kind: "synthetic", seed: 1003, length: 6, size: 112 },
       112,
@@ -124,6 +128,7 @@ export const demoCommand = defineCommand({
     );
     const pcaPath = join(dir, "pca.png");
     const pca = await pcaPicture(out.runtime, out.backbone, teacher, big, 6, pcaPath);
+    const pcaRandom = await pcaPicture(out.runtime, out.backbone, initial, big, 6);
     const dim = out.backbone.embedDim;
     const neighbours = neighbourGrid(
       index,
@@ -151,6 +156,7 @@ export const demoCommand = defineCommand({
         "final evaluation and pictures": (tEnd - tEval) / 1000,
       },
       pca,
+      pcaRandom,
       neighbours,
     });
     log(`dinov2 demo: wrote ${reportPath}`);
