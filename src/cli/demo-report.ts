@@ -119,7 +119,10 @@ export function writeDemoReport(r: DemoReportInput): void {
           },
           {
             kind: "image",
-            image: imageGrid([[r.pca, r.pcaRandom]], { gapPx: 16 }),
+            image: imageGrid(
+              [[captioned(r.pca, "trained teacher"), captioned(r.pcaRandom, "random init")]],
+              { gapPx: 16 },
+            ),
             alt: "PCA of patch features",
           },
         ],
@@ -263,5 +266,13 @@ function tile(img: RgbImage, frame: Rgb, caption: string): RgbImage {
   fillRect(out, x, 0, img.width + 2 * b, img.height + 2 * b, frame);
   paste(out, img, x + b, b);
   drawText(out, caption, (w - textWidth(caption)) >> 1, img.height + 2 * b + 3, [40, 40, 40]);
+  return out;
+}
+
+/** The image under a one-line caption (scale-2 text). */
+function captioned(img: RgbImage, caption: string): RgbImage {
+  const out = blankImage(Math.max(img.width, textWidth(caption, 2) + 8), img.height + 24);
+  drawText(out, caption, (out.width - textWidth(caption, 2)) >> 1, 4, [40, 40, 40], 2);
+  paste(out, img, (out.width - img.width) >> 1, 24);
   return out;
 }
