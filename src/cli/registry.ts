@@ -10,6 +10,7 @@ import { evalKnnCommand } from "./commands/eval-knn.js";
 import { evalLinearCommand } from "./commands/eval-linear.js";
 import { exportOnnxCommand } from "./commands/export-onnx.js";
 import { inspectGraphCommand } from "./commands/inspect-graph.js";
+import { serveCommand } from "./commands/serve.js";
 import { trainCommand } from "./commands/train.js";
 
 export const COMMANDS: readonly Command[] = [
@@ -21,5 +22,6 @@ export const COMMANDS: readonly Command[] = [
   evalKnnCommand,
   evalLinearCommand,
   exportOnnxCommand,
+  serveCommand,
   inspectGraphCommand,
 ];

@@ -20,6 +20,21 @@ export interface Backbone {
   readonly options: VitOptions;
 }
 
+/**
+ * A checkpoint that records no architecture (no config.json, no __metadata__) and whose width is
+ * not a multiple of 64: the number of attention heads cannot be told from the weights.
+ */
+export class UnknownHeadsError extends CheckpointError {
+  constructor(
+    file: string,
+    readonly embedDim: number,
+  ) {
+    super(file, `cannot tell the number of attention heads of a ${embedDim}-wide model`, {
+      hint: "give numHeads (loadBackbone's overrides); the checkpoint records no architecture",
+    });
+  }
+}
+
 /** Fresh weights for every parameter of `module`, drawn from `seed`. */
 export function initWeights(module: Module, seed: number): Map<string, HostTensor> {
   const rng = new InitRng(seed);
@@ -54,15 +69,7 @@ export function backboneFromCheckpoint(
   };
   if (ckpt.options.numHeads === undefined && overrides.numHeads === undefined) {
     // The weights' shapes do not show the head count; every DINOv2 model has 64 dims per head.
-    if (options.embedDim % 64 !== 0) {
-      throw new CheckpointError(
-        ckpt.file,
-        `cannot tell the number of attention heads of a ${options.embedDim}-wide model`,
-        {
-          hint: "pass numHeads (the checkpoint has no config.json saying it)",
-        },
-      );
-    }
+    if (options.embedDim % 64 !== 0) throw new UnknownHeadsError(ckpt.file, options.embedDim);
     options.numHeads = options.embedDim / 64;
   }
   const model = new DinoVisionTransformer(options);

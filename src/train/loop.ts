@@ -9,13 +9,14 @@ import type { DatasetSpec } from "../data/datasets/dataset.js";
 import { createSslLoader } from "../data/loader.js";
 import { createRng } from "../data/rng.js";
 import {
+  archMetadata,
   CheckpointError,
   loadCheckpoint,
   readSafetensorsFile,
   readSafetensorsMetadata,
 } from "../io/index.js";
 import { createRuntime, type Provider } from "../runtime/index.js";
-import { loadLatestCheckpoint, saveCheckpoint } from "./checkpoint.js";
+import { loadCheckpointForResume, saveCheckpoint } from "./checkpoint.js";
 import { allPatchesBatch, distillOptionsFrom, distillStepConfig } from "./distill.js";
 import { sslLoaderOptions, stepConfigFromTrain } from "./from-config.js";
 import { initFromCheckpoint } from "./high-res.js";
@@ -51,6 +52,8 @@ export interface TrainRunOptions {
   /** Periodic evaluation of the teacher (do_test); its numbers join the metrics. */
   readonly evaluate?: (state: TrainState, iteration: number) => Promise<Record<string, number>>;
   readonly onStep?: (s: StepReport) => void;
+  /** Notices (e.g. "--resume found no checkpoint, starting fresh"); default: standard error. */
+  readonly log?: (s: string) => void;
 }
 
 export interface StepReport {
@@ -88,7 +91,8 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
   });
   const exe = await runtime.compile(step.outputs);
   const ckptDir = join(o.outputDir, "checkpoints");
-  let state = o.resume ? loadLatestCheckpoint(ckptDir) : null;
+  const log = o.log ?? ((s: string) => process.stderr.write(`${s}\n`));
+  let state = o.resume ? loadCheckpointForResume(ckptDir, log) : null;
   if (!state && o.modelWeights) state = loadStateFile(o.modelWeights, step);
   if (!state) {
     let fresh = initialState(step, {
@@ -141,7 +145,10 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
         `${JSON.stringify({ iteration: done, ...sched, ...losses, ...(evalResult ?? {}) })}\n`,
       );
       if ((o.checkpointEvery && done % o.checkpointEvery === 0) || done === total) {
-        saveCheckpoint(ckptDir, state, { seed: String(cfg.train.seed) });
+        saveCheckpoint(ckptDir, state, {
+          seed: String(cfg.train.seed),
+          ...archMetadata(c.arch.backbone),
+        });
       }
       o.onStep?.(report);
     }

@@ -8,8 +8,10 @@ import { fmtShape, type HostTensor } from "../core/index.js";
 import {
   CheckpointError,
   inferOptionsFromStateDict,
+  readArchMetadata,
   readPthStateDict,
   readSafetensorsFile,
+  readSafetensorsMetadata,
   toOfficialStateDict,
 } from "../io/index.js";
 import { backboneFromCheckpoint } from "../models/backbone.js";
@@ -54,7 +56,9 @@ export function loadSslNetwork(
     throw new CheckpointError(path, `has no dino_head.* weights for the ${branch}`, {
       hint: "distillation and continued pretraining with heads need a training checkpoint (teacher_checkpoint.pth or ours)",
     });
-  const backbone = backboneFrom(backboneWeights, path, o.numHeads);
+  // Files this project wrote record the architecture (the head count is not in the shapes).
+  const recorded = isZip(path) ? undefined : readArchMetadata(readSafetensorsMetadata(path), path);
+  const backbone = backboneFrom(backboneWeights, path, o.numHeads ?? recorded?.numHeads);
   const ibotHead = headOptions(heads, "ibot_head", path);
   const options = backbone.options;
   const arch: SslArch = {

@@ -89,7 +89,7 @@ describe("dinov2 distill", () => {
     // The exported result is the student's EMA, reloadable with its architecture.
     const files = distilled.files as Record<string, string>;
     expect(loadBackbone(files.teacher_official!, { numHeads: 3 }).options.depth).toBe(1);
-  });
+  }, 900_000);
 });
 
 async function renderFolder(dir: string, seed: number, perClass: number): Promise<void> {

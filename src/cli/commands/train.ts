@@ -10,7 +10,8 @@ import { runSettingsFromConfig } from "../../train/run-settings.js";
 import { loadSslNetwork } from "../../train/ssl-teacher.js";
 import { type CommandContext, defineCommand, type Flags, type FlagValues } from "../command.js";
 import { intFlag } from "../flag-values.js";
-import { datasetFromFlag, type KnnSets, loadLabeled, trainWithReports } from "../train-run.js";
+import { type KnnPlan, loadKnnSets, planKnnSets } from "../knn-monitor.js";
+import { datasetFromFlag, type KnnSets, trainWithReports } from "../train-run.js";
 
 /** The flags of `dinov2 train`, shared with `dinov2 distill`. */
 export const TRAIN_FLAGS = {
@@ -146,18 +147,12 @@ export async function runTrainCommand(
   const size = Math.max(64, cfg.crops.global_crops_size + 8);
   const dataset = await datasetFromFlag(v.data ?? settings.data, cfg.train.seed, size, log);
   let knn: KnnSets | undefined;
+  let knnPlan: KnnPlan | undefined;
   if (v.val) {
-    const side = cfg.crops.global_crops_size;
     const val = await datasetFromFlag(v.val, cfg.train.seed + 1, size, log);
-    const labeledTrain = dataset.kind === "image-folder" && dataset.classNames.length > 0;
-    const index = await loadLabeled(
-      labeledTrain ? dataset : val,
-      side,
-      derived.backbone.patchSize,
-      5000,
-    );
-    const queries = await loadLabeled(val, side, derived.backbone.patchSize, 5000);
-    knn = { index, queries };
+    knnPlan = planKnnSets(dataset, val, cfg.train.seed);
+    log(knnPlan.description);
+    knn = await loadKnnSets(knnPlan, cfg.crops.global_crops_size, derived.backbone.patchSize);
   }
   const out = await trainWithReports({
     resolved,
@@ -196,6 +191,7 @@ export async function runTrainCommand(
       resumed_from: out.result.resumedFrom,
       losses: last?.losses ?? null,
       ...(out.finalEval ?? {}),
+      ...(knnPlan ? { knn_sets: knnPlan.description } : {}),
       files: {
         ...out.files,
         metrics: join(outputDir, "metrics.jsonl"),
