@@ -5,11 +5,14 @@ import type { Command } from "./command.js";
 import { demoCommand } from "./commands/demo.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { embedCommand } from "./commands/embed.js";
+import { evalDepthCommand } from "./commands/eval-depth.js";
 import { evalKnnCommand } from "./commands/eval-knn.js";
 import { evalLinearCommand } from "./commands/eval-linear.js";
+import { evalSegCommand } from "./commands/eval-seg.js";
 import { exportOnnxCommand } from "./commands/export-onnx.js";
 import { inspectGraphCommand } from "./commands/inspect-graph.js";
 import { trainCommand } from "./commands/train.js";
+import { vizCommand } from "./commands/viz.js";
 
 export const COMMANDS: readonly Command[] = [
   demoCommand,
@@ -18,6 +21,9 @@ export const COMMANDS: readonly Command[] = [
   embedCommand,
   evalKnnCommand,
   evalLinearCommand,
+  evalSegCommand,
+  evalDepthCommand,
+  vizCommand,
   exportOnnxCommand,
   inspectGraphCommand,
 ];
