@@ -147,7 +147,9 @@ export function depthFromFeatures(x: Tensor, w: Tensor, b: Tensor, range: DepthR
     { length: k },
     (_, i) => range.minDepth + ((range.maxDepth - range.minDepth) * i) / (k - 1),
   );
-  const binT = constant(hostTensor("float32", [1, k, 1, 1], bins));
+  const binT = constant(
+    hostTensor(x.dtype === "float64" ? "float64" : "float32", [1, k, 1, 1], bins),
+  );
   return sum(mul(p, binT), 1); // [B, 4h, 4w]
 }
 

@@ -164,6 +164,43 @@ function dims(cache: DenseCache, batch: number): Omit<SegDims, "classes"> {
   return { batch, channels: cache.channels, grid: cache.grid, side: cache.side };
 }
 
+/** BNHead's trainable tensors: bn.weight, bn.bias [C]; conv_seg weight [K, C] and bias [K]. */
+export interface SegHeadTensors {
+  readonly gamma: Tensor;
+  readonly beta: Tensor;
+  readonly w: Tensor;
+  readonly b: Tensor;
+}
+
+/**
+ * The training forward: BatchNorm with batch statistics, 1×1 conv, logits upsampled to the
+ * labels [B, S, S], and mmseg's cross-entropy (ignore_index 255; mean over all pixels, ignored ones
+ * counting 0, as avg_non_ignore=False). Also the batch mean and biased variance [C].
+ */
+export function segTrainLoss(
+  x: Tensor,
+  labels: Tensor,
+  p: SegHeadTensors,
+  numClasses: number,
+): { loss: Tensor; batchMean: Tensor; batchVar: Tensor } {
+  const [B, C] = x.shape as [number, number, number, number];
+  const [, S, S2] = labels.shape as [number, number, number];
+  const K = numClasses;
+  const mu = mean(x, [0, 2, 3], { keepDims: true });
+  const xc = sub(x, mu);
+  const variance = mean(mul(xc, xc), [0, 2, 3], { keepDims: true });
+  const xn = div(xc, sqrt(add(variance, BN_EPS)));
+  const y = add(mul(xn, reshape(p.gamma, [1, C, 1, 1])), reshape(p.beta, [1, C, 1, 1]));
+  const logits = resizeBilinear(conv1x1(y, p.w, p.b), S, S2); // [B, K, S, S]
+  const ks = Array.from({ length: K }, (_, i) => i);
+  const classes = constant(
+    hostTensor(x.dtype === "float64" ? "float64" : "float32", [1, K, 1, 1], ks),
+  );
+  const onehot = cast(equal(reshape(labels, [B, 1, S, S2]), classes), x.dtype); // 255: all zero
+  const loss = mul(neg(sum(mul(onehot, logSoftmax(logits, 1)))), 1 / (B * S * S2));
+  return { loss, batchMean: reshape(mu, [C]), batchVar: reshape(variance, [C]) };
+}
+
 /** One AdamW step of the BNHead on mean pixel cross-entropy (mmseg: ignored pixels count as 0). */
 function trainStepGraph(d: SegDims, weightDecay: number): Record<string, Tensor> {
   const { batch: B, channels: C, grid: h, side: S, classes: K } = d;
@@ -175,21 +212,7 @@ function trainStepGraph(d: SegDims, weightDecay: number): Record<string, Tensor>
     w: input("w", [K, C]),
     b: input("b", [K]),
   };
-  const mu = mean(x, [0, 2, 3], { keepDims: true });
-  const xc = sub(x, mu);
-  const variance = mean(mul(xc, xc), [0, 2, 3], { keepDims: true });
-  const xn = div(xc, sqrt(add(variance, BN_EPS)));
-  const y = add(mul(xn, reshape(params.gamma, [1, C, 1, 1])), reshape(params.beta, [1, C, 1, 1]));
-  const logits = resizeBilinear(conv1x1(y, params.w, params.b), S, S); // [B, K, S, S]
-  const classes = constant(
-    hostTensor(
-      "float32",
-      [1, K, 1, 1],
-      Array.from({ length: K }, (_, i) => i),
-    ),
-  );
-  const onehot = cast(equal(reshape(labels, [B, 1, S, S]), classes), "float32"); // 255: all zero
-  const loss = mul(neg(sum(mul(onehot, logSoftmax(logits, 1)))), 1 / (B * S * S));
+  const { loss, batchMean, batchVar } = segTrainLoss(x, labels, params, K);
   const names = Object.keys(params) as (keyof typeof params)[];
   const grads = grad(
     loss,
@@ -222,11 +245,8 @@ function trainStepGraph(d: SegDims, weightDecay: number): Record<string, Tensor>
   const n = B * h * h;
   const rm = input("rm", [C]);
   const rv = input("rv", [C]);
-  out["new.rm"] = add(mul(rm, 1 - BN_MOMENTUM), mul(reshape(mu, [C]), BN_MOMENTUM));
-  out["new.rv"] = add(
-    mul(rv, 1 - BN_MOMENTUM),
-    mul(reshape(variance, [C]), (BN_MOMENTUM * n) / (n - 1)),
-  );
+  out["new.rm"] = add(mul(rm, 1 - BN_MOMENTUM), mul(batchMean, BN_MOMENTUM));
+  out["new.rv"] = add(mul(rv, 1 - BN_MOMENTUM), mul(batchVar, (BN_MOMENTUM * n) / (n - 1)));
   return out;
 }
 

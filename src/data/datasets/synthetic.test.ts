@@ -1,6 +1,7 @@
 // The synthetic dataset: pure in (seed, index), balanced labels, classes differ in shape.
-import { describe, expect, it } from "vitest";
+
 import { createHash } from "node:crypto";
+import { describe, expect, it } from "vitest";
 import { createRng } from "../rng.js";
 import { createSyntheticDataset, renderSynthetic, renderSyntheticWithMask } from "./synthetic.js";
 
