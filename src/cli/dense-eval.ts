@@ -192,7 +192,10 @@ export async function cacheWithProgress<S extends { image: { height: number; wid
     {
       batchSize: s.batchSize,
       side: s.side,
-      onBatch: (n) => bar.update((done += n)),
+      onBatch: (n) => {
+        done += n;
+        bar.update(done);
+      },
     },
   );
   bar.finish();

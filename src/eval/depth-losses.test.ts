@@ -74,7 +74,11 @@ describe("depth losses", () => {
     );
     const d = toNumbers(out);
     expect(out.shape).toEqual([1, 8, 8]);
-    d.slice(0, 8).forEach((v, i) => expect(v).toBeCloseTo(DEPTH_ROW0[i]!, 8));
-    d.slice(56, 64).forEach((v, i) => expect(v).toBeCloseTo(DEPTH_ROW7[i]!, 8));
+    d.slice(0, 8).forEach((v, i) => {
+      expect(v).toBeCloseTo(DEPTH_ROW0[i]!, 8);
+    });
+    d.slice(56, 64).forEach((v, i) => {
+      expect(v).toBeCloseTo(DEPTH_ROW7[i]!, 8);
+    });
   });
 });

@@ -54,8 +54,12 @@ describe("BNHead", () => {
     // torch: running = 0.9 · init (0, 1) + 0.1 · (mean, unbiased var over n = 8 values).
     const mean = toNumbers(out.mean!);
     const variance = toNumbers(out.variance!);
-    mean.forEach((m, c) => expect(0.1 * m).toBeCloseTo(RUNNING_MEAN[c]!, 10));
-    variance.forEach((v, c) => expect(0.9 + (0.1 * v * 8) / 7).toBeCloseTo(RUNNING_VAR[c]!, 10));
+    mean.forEach((m, c) => {
+      expect(0.1 * m).toBeCloseTo(RUNNING_MEAN[c]!, 10);
+    });
+    variance.forEach((v, c) => {
+      expect(0.9 + (0.1 * v * 8) / 7).toBeCloseTo(RUNNING_VAR[c]!, 10);
+    });
   });
 
   it("eval-mode logits (running statistics folded in) match torch", async () => {
@@ -72,6 +76,8 @@ describe("BNHead", () => {
     });
     const exe = await rt.compile({ logits });
     const out = await exe.run({ x: hostTensor("float32", [2, 3, 2, 2], randomValues(24, 21)) });
-    toNumbers(out.logits!).forEach((v, i) => expect(v).toBeCloseTo(EVAL_LOGITS[i]!, 5));
+    toNumbers(out.logits!).forEach((v, i) => {
+      expect(v).toBeCloseTo(EVAL_LOGITS[i]!, 5);
+    });
   });
 });

@@ -167,7 +167,10 @@ export const evalDepthCommand = defineCommand({
           side: s.side,
           batchSize: s.batchSize,
           previews: intFlag(v.pictures, "pictures", { min: 0 }),
-          onBatch: (n) => bar.update((done += n)),
+          onBatch: (n) => {
+            done += n;
+            bar.update(done);
+          },
         },
       );
       bar.finish();

@@ -155,7 +155,10 @@ export const evalSegCommand = defineCommand({
           batchSize: s.batchSize,
           ...(head === "ms" ? { scales, flip: true } : {}),
           previews: intFlag(v.pictures, "pictures", { min: 0 }),
-          onBatch: (n) => bar.update((done += n)),
+          onBatch: (n) => {
+            done += n;
+            bar.update(done);
+          },
         },
       );
       bar.finish();

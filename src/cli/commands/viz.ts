@@ -135,12 +135,10 @@ export const vizCommand = defineCommand({
       const [ka, kb] = [keep(0), keep(1)];
       const rows = (i: number, idx: number[]) => {
         const out = new Float32Array(idx.length * dim);
-        idx.forEach((p, n) =>
-          out.set(
-            f.patches!.subarray((i * grid * grid + p) * dim, (i * grid * grid + p + 1) * dim),
-            n * dim,
-          ),
-        );
+        idx.forEach((p, n) => {
+          const at = (i * grid * grid + p) * dim;
+          out.set(f.patches!.subarray(at, at + dim), n * dim);
+        });
         return out;
       };
       if (ka.length === 0 || kb.length === 0)

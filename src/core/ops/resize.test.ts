@@ -33,9 +33,13 @@ const DOWN_2x3 = [
 describe("resizeBilinear", () => {
   it("matches torch when upsampling and downsampling", async () => {
     const up = toNumbers(await runOp((x) => resizeBilinear(x!, 5, 7), [X]));
-    up.forEach((v, i) => expect(v).toBeCloseTo(UP_5x7[i]!, 6));
+    up.forEach((v, i) => {
+      expect(v).toBeCloseTo(UP_5x7[i]!, 6);
+    });
     const down = toNumbers(await runOp((x) => resizeBilinear(x!, 2, 3), [X]));
-    down.forEach((v, i) => expect(v).toBeCloseTo(DOWN_2x3[i]!, 6));
+    down.forEach((v, i) => {
+      expect(v).toBeCloseTo(DOWN_2x3[i]!, 6);
+    });
   });
 
   it("rows of the weight matrix are the hand-computed ×2 taps", () => {
