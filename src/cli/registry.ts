@@ -3,6 +3,7 @@
 // it below (the order here is the order of `dinov2 --help`).
 import type { Command } from "./command.js";
 import { demoCommand } from "./commands/demo.js";
+import { distillCommand } from "./commands/distill.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { embedCommand } from "./commands/embed.js";
 import { evalDepthCommand } from "./commands/eval-depth.js";
@@ -11,12 +12,14 @@ import { evalLinearCommand } from "./commands/eval-linear.js";
 import { evalSegCommand } from "./commands/eval-seg.js";
 import { exportOnnxCommand } from "./commands/export-onnx.js";
 import { inspectGraphCommand } from "./commands/inspect-graph.js";
+import { serveCommand } from "./commands/serve.js";
 import { trainCommand } from "./commands/train.js";
 import { vizCommand } from "./commands/viz.js";
 
 export const COMMANDS: readonly Command[] = [
   demoCommand,
   trainCommand,
+  distillCommand,
   doctorCommand,
   embedCommand,
   evalKnnCommand,
@@ -25,5 +28,6 @@ export const COMMANDS: readonly Command[] = [
   evalDepthCommand,
   vizCommand,
   exportOnnxCommand,
+  serveCommand,
   inspectGraphCommand,
 ];

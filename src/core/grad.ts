@@ -1,36 +1,11 @@
 // Reverse-mode differentiation: grad(loss, wrt) builds the backward pass as more graph nodes.
 // Op-agnostic: every rule comes from the op's own definition.
 import { assert, ShapeError } from "./errors.js";
+import { topoSort } from "./graph.js";
 import { add, expand, reshape, scalar, sum as sumAxes, zeros } from "./ops/index.js";
 import { fmtShape, type Shape, shapesEqual } from "./shape.js";
 import type { Tensor } from "./tensor.js";
 import { withScope } from "./tensor.js";
-
-/** Nodes reachable from `outputs`, inputs before users. */
-export function topoSort(outputs: readonly Tensor[]): Tensor[] {
-  const order: Tensor[] = [];
-  const seen = new Set<Tensor>();
-  const stack: { t: Tensor; i: number }[] = [];
-  for (const root of outputs) {
-    if (seen.has(root)) continue;
-    seen.add(root);
-    stack.push({ t: root, i: 0 });
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1]!;
-      if (top.i < top.t.inputs.length) {
-        const next = top.t.inputs[top.i++]!;
-        if (!seen.has(next)) {
-          seen.add(next);
-          stack.push({ t: next, i: 0 });
-        }
-      } else {
-        order.push(top.t);
-        stack.pop();
-      }
-    }
-  }
-  return order;
-}
 
 /** Sums a broadcast gradient back to `shape` (leading axes and axes of size 1). */
 export function sumToShape(g: Tensor, shape: Shape): Tensor {

@@ -9,12 +9,10 @@ export interface ValueType {
   readonly dtype: DType;
 }
 
-let nextId = 0;
 const scopeStack: string[] = [];
 
 /** A value in a traced graph. Built only by ops; never mutated. */
 export class Tensor implements ValueType {
-  readonly id: number;
   readonly scope: string;
 
   constructor(
@@ -25,7 +23,6 @@ export class Tensor implements ValueType {
     readonly shape: Shape,
     readonly dtype: DType,
   ) {
-    this.id = nextId++;
     this.scope = currentScope();
   }
 

@@ -35,12 +35,12 @@ export {
   writeNpy,
 } from "./features-file.js";
 export { type ImageInputs, listImageInputs } from "./image-inputs.js";
+export { loadImage } from "./load-image.js";
 export { type ResolvedModel, resolveModel } from "./model-spec.js";
 export {
   checkImageSize,
   type EvalTransform,
   evalTransform,
-  loadImage,
   preprocessInto,
   resizedSize,
 } from "./preprocess.js";
