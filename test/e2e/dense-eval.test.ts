@@ -1,10 +1,10 @@
 // `dinov2 eval-seg`, `eval-depth` and `viz` end to end on the built-in synthetic sets (tiny runs:
 // a random ViT-S/14 at 28 px, a few head steps), checking the JSON line, table and files.
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { evalDepthCommand } from "../../src/cli/commands/eval-depth.js";
 import { evalSegCommand } from "../../src/cli/commands/eval-seg.js";
 import { vizCommand } from "../../src/cli/commands/viz.js";
@@ -12,6 +12,7 @@ import { renderSynthetic } from "../../src/data/datasets/synthetic.js";
 import { createRng } from "../../src/data/rng.js";
 
 const root = mkdtempSync(join(tmpdir(), "dinov2-dense-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 const SMALL = [
   "--model",
   "vits14",
