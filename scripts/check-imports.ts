@@ -52,7 +52,11 @@ const RULES: Readonly<Record<string, LayerRule>> = {
     may: ["core", "runtime", "models", "nn", "data", "io", "onnx", "config"],
     packages: "any",
   },
-  curate: { may: ["core", "runtime", "models", "eval", "data", "io"], packages: "any" },
+  // Curation embeds with inference's compiled backbone and reports with eval's PNG helpers.
+  curate: {
+    may: ["core", "runtime", "models", "eval", "data", "io", "inference", "config", "onnx"],
+    packages: "any",
+  },
   config: { may: [], packages: "any" },
   cli: { may: EVERYTHING_BUT_CLI, packages: "any" },
   // src/index.ts, the package entry: the public barrels.
