@@ -2,6 +2,7 @@
 // To add one: write src/cli/commands/<name>.ts exporting a defineCommand(...) result, then list
 // it below (the order here is the order of `dinov2 --help`).
 import type { Command } from "./command.js";
+import { curateCommand } from "./commands/curate.js";
 import { demoCommand } from "./commands/demo.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { embedCommand } from "./commands/embed.js";
@@ -20,4 +21,5 @@ export const COMMANDS: readonly Command[] = [
   evalLinearCommand,
   exportOnnxCommand,
   inspectGraphCommand,
+  curateCommand,
 ];

@@ -171,5 +171,12 @@ export async function mergeEmbedParts(store: CurateStore): Promise<MergeSummary>
   await store.write(POOL, poolColumns(meta!.embeddingDim, true), kept, metaRecord(meta!));
   await store.write(REJECTS, REJECT_COLUMNS, rejects);
   await store.write(EXACT_DUPLICATES, { path: "utf8", kept_path: "utf8" }, dups);
+  if (kept.length === 0) {
+    throw new CurateError(
+      "embed",
+      `empty pool: none of the ${rejects.length} files could be embedded`,
+      `see the "${REJECTS}" table in ${store.uri} for each file's reason`,
+    );
+  }
   return { shards: n, pool: kept.length, rejected: rejects.length, exactDuplicates: dups.length };
 }

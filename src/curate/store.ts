@@ -131,6 +131,7 @@ function arrowType(kind: ColumnKind): DataType {
 
 /** A utf8 / number column of an Arrow table as a JS array. */
 export function column<T extends string | number>(table: ArrowTable, name: string): T[] {
+  if (table.numRows === 0) return [];
   const col = table.getChild(name);
   if (!col) throw new CurateError(`column "${name}"`, "missing from the table read");
   return col.toArray() as unknown as T[];
@@ -138,6 +139,7 @@ export function column<T extends string | number>(table: ArrowTable, name: strin
 
 /** A fixed-size-list float column as one row-major Float32Array [rows, dim]. */
 export function vectors(table: ArrowTable, name: string): { data: Float32Array; dim: number } {
+  if (table.numRows === 0) return { data: new Float32Array(0), dim: 0 };
   const col = table.getChild(name);
   if (!col) throw new CurateError(`column "${name}"`, "missing from the table read");
   const type = col.type as FixedSizeList;
