@@ -2,7 +2,21 @@
 // not use, open the store, report progress and a one-line summary per stage.
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
-import { CLUSTERS, clusterStage, keptIds, sampleStage } from "../curate/cluster-stage.js";
+import {
+  ANN_MODES,
+  ANN_THRESHOLD,
+  annRecall,
+  indexedSearch,
+  resolveAnn,
+  type Search,
+} from "../curate/ann.js";
+import {
+  CLUSTERS,
+  clusterStage,
+  keptIds,
+  sampleStage,
+  unitEmbeddings,
+} from "../curate/cluster-stage.js";
 import { dedupPart, mergeDedup } from "../curate/dedup-stage.js";
 import { DESCRIPTORS, thresholdsFor } from "../curate/descriptors.js";
 import { embedPart, mergeEmbedParts } from "../curate/embed-stage.js";
@@ -154,6 +168,12 @@ export const CURATE_FLAGS = {
     valueName: "N",
     default: "100",
     description: "retrieve: images from each selected cluster",
+  },
+  ann: {
+    type: "string",
+    valueName: "NAME",
+    default: "auto",
+    description: `retrieve: ${ANN_MODES.join(", ")} (auto: LanceDB IVF-PQ from ${ANN_THRESHOLD} kept images)`,
   },
   cap: {
     type: "string",
@@ -513,21 +533,32 @@ class Stages {
     } finally {
       await embedder.release();
     }
-    const r = await retrieveStage(
-      this.store,
-      pool,
-      kept,
-      queries,
-      await this.gemm(pool.meta.embeddingDim),
-      {
-        mode: choiceFlag(this.v.mode, "mode", ["sample", "cluster", "both"] as const),
-        perQuery: intFlag(this.v["per-query"], "per-query", { min: 1 }),
-        perCluster: intFlag(this.v["per-cluster"], "per-cluster", { min: 1 }),
-        minQueries: 3,
-        cap: intFlag(this.v.cap, "cap", { min: 1 }),
-        seed: intFlag(this.v.seed, "seed", { min: 0 }),
-      },
-    );
+    const gemm = await this.gemm(pool.meta.embeddingDim);
+    const kind = resolveAnn(choiceFlag(this.v.ann, "ann", ANN_MODES), kept.length);
+    let search: Search | undefined;
+    if (kind !== "exact") {
+      const dim = pool.meta.embeddingDim;
+      log(`retrieve: building a LanceDB ${kind} index over ${kept.length} kept embeddings`);
+      search = await indexedSearch(this.store, "kept", kind, unitEmbeddings(pool, kept), dim);
+      const sample = normalizeRows(
+        queries.embeddings.slice(0, Math.min(50, queries.paths.length) * dim),
+        dim,
+      );
+      const k = Math.min(intFlag(this.v["per-query"], "per-query", { min: 1 }), kept.length);
+      const recall = await annRecall(gemm, search, unitEmbeddings(pool, kept), sample, k);
+      this.ctx.out(
+        `retrieve: ${kind} recall@${k} against exact search on ${sample.length / dim} queries: ${recall.toFixed(3)}`,
+      );
+    }
+    const r = await retrieveStage(this.store, pool, kept, queries, gemm, {
+      ...(search ? { search } : {}),
+      mode: choiceFlag(this.v.mode, "mode", ["sample", "cluster", "both"] as const),
+      perQuery: intFlag(this.v["per-query"], "per-query", { min: 1 }),
+      perCluster: intFlag(this.v["per-cluster"], "per-cluster", { min: 1 }),
+      minQueries: 3,
+      cap: intFlag(this.v.cap, "cap", { min: 1 }),
+      seed: intFlag(this.v.seed, "seed", { min: 0 }),
+    });
     this.ctx.out(
       `retrieve: ${r.retrieved} images for ${queries.paths.length} curated queries (${r.bySample} sample-based, ${r.byCluster} more from ${r.clustersSelected} clusters) (table "retrieved")`,
     );

@@ -15,6 +15,8 @@ import {
 } from "apache-arrow";
 import { CurateError } from "./errors.js";
 
+export type AnnKind = "ivf-pq" | "hnsw-sq";
+
 export type ColumnKind = "utf8" | "int32" | "float64" | { readonly vector: number };
 
 /** Column name -> kind, in table order. */
@@ -108,6 +110,59 @@ export class CurateStore {
       );
     }
     return this.db.openTable(name);
+  }
+
+  /**
+   * Builds LanceDB's own ANN index on a vector column (cosine): IVF-PQ with √n partitions and
+   * 8–16 values per sub-vector, or HNSW over IVF with scalar quantisation.
+   */
+  async createVectorIndex(
+    name: string,
+    col: string,
+    kind: AnnKind,
+    rows: number,
+    dim: number,
+  ): Promise<void> {
+    const table = await this.open(name);
+    const { Index } = this.lancedb;
+    const numPartitions = Math.max(1, Math.round(Math.sqrt(rows)));
+    const config =
+      kind === "ivf-pq"
+        ? Index.ivfPq({
+            numPartitions,
+            numSubVectors: dim % 16 === 0 ? dim / 16 : dim % 8 === 0 ? dim / 8 : 1,
+            distanceType: "cosine",
+          })
+        : Index.hnswSq({
+            numPartitions: Math.max(1, Math.round(numPartitions / 8)),
+            distanceType: "cosine",
+          });
+    await table.createIndex(col, { config, replace: true });
+  }
+
+  /** The `k` rows nearest to `query` by cosine through the column's index; `key` column values and cosines. */
+  async searchVectors(
+    table: Lance.Table,
+    col: string,
+    key: string,
+    query: Float32Array,
+    k: number,
+    tuning: { nprobes: number; refineFactor: number; ef: number },
+  ): Promise<{ keys: number[]; sims: number[] }> {
+    const rows = await table
+      .vectorSearch(Array.from(query))
+      .column(col)
+      .distanceType("cosine")
+      .limit(k)
+      .nprobes(tuning.nprobes)
+      .refineFactor(tuning.refineFactor)
+      .ef(Math.max(tuning.ef, k * tuning.refineFactor))
+      .select([key])
+      .toArray();
+    return {
+      keys: rows.map((r) => r[key] as number),
+      sims: rows.map((r) => 1 - (r._distance as number)),
+    };
   }
 
   close(): void {
