@@ -3,6 +3,7 @@
 // query is one index search (with a refine step that re-ranks candidates by exact cosine). Below
 // `threshold` rows an exact scan on the graph core is faster and exact, so `auto` keeps it.
 // `annRecall` measures what the index loses: recall@k against exact search on a sample.
+import { CurateError } from "./errors.js";
 import type { CurateGemm } from "./gemm.js";
 import { exactNeighbours } from "./knn.js";
 import type { AnnKind, CurateStore } from "./store.js";
@@ -46,6 +47,13 @@ export async function indexedSearch(
   tuning: AnnTuning = DEFAULT_TUNING,
 ): Promise<Search> {
   const n = base.length / dim;
+  if (kind === "ivf-pq" && n < 256) {
+    throw new CurateError(
+      "--ann ivf-pq",
+      `LanceDB trains PQ on at least 256 vectors; there are ${n}`,
+      "use --ann exact (or auto) for pools this small",
+    );
+  }
   const table = `ann_${name}`;
   const rows = Array.from({ length: n }, (_, i) => ({
     row: i,
