@@ -8,24 +8,18 @@ import { createRuntime } from "../src/runtime/index.js";
 import { augmentationFromTrain, stepConfigFromTrain } from "../src/train/from-config.js";
 import { buildSchedules, scheduledValues } from "../src/train/schedules.js";
 import { initialState, nextState, stepFeeds } from "../src/train/state.js";
+import type { StepImpl } from "../src/train/step-config.js";
 import { buildTrainStep } from "../src/train/train-step.js";
 
 const spec = JSON.parse(process.argv[2]!) as {
   preset: string;
   sets: string[];
-  efficient: boolean;
-  packing?: boolean;
-  dropPathMode?: "efficient" | "mask";
+  impl: StepImpl;
   iters: number;
   buildOnly?: boolean;
 };
 const resolved = resolveConfig({ preset: spec.preset, sets: spec.sets });
-const c = {
-  ...stepConfigFromTrain(resolved),
-  efficient: spec.efficient,
-  ...(spec.packing === undefined ? {} : { packing: spec.packing }),
-  ...(spec.dropPathMode ? { dropPathMode: spec.dropPathMode } : {}),
-};
+const c = { ...stepConfigFromTrain(resolved), impl: spec.impl };
 const t0 = performance.now();
 const step = buildTrainStep(c);
 const model = lowerToOnnx(step.outputs);
@@ -47,13 +41,13 @@ const loader = createSslLoader({
 });
 const batch = (await loader.next())!;
 await loader.close();
-let state = initialState(step, c, 0);
+let state = initialState(step, { seed: 0 });
 const sched = scheduledValues(buildSchedules(resolved.cfg, resolved.derived), 100);
 const times: number[] = [];
 for (let i = 0; i < 1 + spec.iters; i++) {
-  const feeds = stepFeeds(step, c, state, batch, sched, createRng(0).split(i));
+  const feeds = stepFeeds(step, state, batch, sched, createRng(0).split(i));
   const s = performance.now();
-  state = nextState(state, await exe.run(feeds));
+  state = nextState(step, state, await exe.run(feeds));
   if (i >= 1) times.push(performance.now() - s);
 }
 times.sort((a, b) => a - b);

@@ -21,6 +21,9 @@ const TINY = [
   "train.batch_size_per_gpu=64",
 ];
 
+const EFFICIENT = { packing: true, dropPath: "efficient" };
+const PLAIN = { packing: false, dropPath: "mask" };
+
 function worker(spec: object): Record<string, number> {
   const r = spawnSync(
     process.execPath,
@@ -41,17 +44,16 @@ export const bench: Bench = {
     "How fast is one DINOv2 training iteration, how much memory does it take, and what do packing and efficient stochastic depth buy?",
   run: async ({ log }) => {
     log("ViT-S/14 recipe shapes, efficient");
-    const eff = worker({ preset: "vits14", sets: VITS14, efficient: true, iters: 3 });
+    const eff = worker({ preset: "vits14", sets: VITS14, impl: EFFICIENT, iters: 3 });
     log(`  ${JSON.stringify(eff)}`);
     log("ViT-S/14 recipe shapes, plain");
-    const plain = worker({ preset: "vits14", sets: VITS14, efficient: false, iters: 3 });
+    const plain = worker({ preset: "vits14", sets: VITS14, impl: PLAIN, iters: 3 });
     log(`  ${JSON.stringify(plain)}`);
     log("ViT-S/14 recipe shapes, packing only (masked drop path)");
     const packOnly = worker({
       preset: "vits14",
       sets: VITS14,
-      efficient: true,
-      dropPathMode: "mask",
+      impl: { packing: true, dropPath: "mask" },
       iters: 3,
     });
     log(`  ${JSON.stringify(packOnly)}`);
@@ -59,19 +61,18 @@ export const bench: Bench = {
     const sdOnly = worker({
       preset: "vits14",
       sets: VITS14,
-      efficient: true,
-      packing: false,
+      impl: { packing: false, dropPath: "efficient" },
       iters: 3,
     });
     log(`  ${JSON.stringify(sdOnly)}`);
     log("tiny preset (performance.md), efficient");
-    const tiny = worker({ preset: "vits14-demo", sets: TINY, efficient: true, iters: 3 });
+    const tiny = worker({ preset: "vits14-demo", sets: TINY, impl: EFFICIENT, iters: 3 });
     log(`  ${JSON.stringify(tiny)}`);
     log("ViT-g/14 step graph build");
     const g = worker({
       preset: "vitg14",
       sets: ["train.batch_size_per_gpu=8"],
-      efficient: true,
+      impl: EFFICIENT,
       iters: 0,
       buildOnly: true,
     });

@@ -4,6 +4,7 @@
 import type { Command } from "./command.js";
 import { curateCommand } from "./commands/curate.js";
 import { demoCommand } from "./commands/demo.js";
+import { distillCommand } from "./commands/distill.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { embedCommand } from "./commands/embed.js";
 import { evalKnnCommand } from "./commands/eval-knn.js";
@@ -15,6 +16,7 @@ import { trainCommand } from "./commands/train.js";
 export const COMMANDS: readonly Command[] = [
   demoCommand,
   trainCommand,
+  distillCommand,
   doctorCommand,
   embedCommand,
   evalKnnCommand,

@@ -4,6 +4,7 @@ import type { HostTensor } from "../core/index.js";
 import {
   CheckpointError,
   type CheckpointOptions,
+  type LoadedCheckpoint,
   loadCheckpoint,
   validateStateDict,
 } from "../io/index.js";
@@ -38,6 +39,14 @@ export function createBackbone(options: VitOptions, seed = 0): Backbone {
  */
 export function loadBackbone(path: string, overrides: Partial<VitOptions> = {}): Backbone {
   const ckpt = loadCheckpoint(path, overrides.numHeads ? { numHeads: overrides.numHeads } : {});
+  return backboneFromCheckpoint(ckpt, overrides);
+}
+
+/** A backbone from weights already read and normalised (see loadBackbone). */
+export function backboneFromCheckpoint(
+  ckpt: LoadedCheckpoint,
+  overrides: Partial<VitOptions> = {},
+): Backbone {
   const options: { -readonly [K in keyof VitOptions]: VitOptions[K] } = {
     ...VIT_DEFAULTS,
     ...definedOnly(ckpt.options),
