@@ -1,8 +1,10 @@
 // `dinov2 train`: self-supervised DINOv2 pretraining on a folder of images (or the built-in
 // synthetic set), with checkpoints, resume, periodic k-NN and the teacher exported at the end.
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfigFile, PRESET_NAMES, resolveConfig } from "../../config/index.js";
 import { configNotices } from "../../config/notices.js";
+import { officialConfigYaml } from "../../config/official-export.js";
 import { parseProvider } from "../../runtime/index.js";
 import { runSettingsFromConfig } from "../../train/run-settings.js";
 import { loadSslNetwork } from "../../train/ssl-teacher.js";
@@ -74,6 +76,12 @@ export const TRAIN_FLAGS = {
     description: "cpu | webgpu | cuda",
     default: "cpu",
   },
+  "write-official-config": {
+    type: "string",
+    valueName: "FILE",
+    description:
+      "write the resolved config as YAML for the official dinov2/train/train.py (multi-node FSDP), then exit",
+  },
   threads: {
     type: "string",
     valueName: "N",
@@ -125,6 +133,13 @@ export async function runTrainCommand(
     sets,
   });
   const { cfg, derived } = resolved;
+  if (v["write-official-config"]) {
+    writeFileSync(v["write-official-config"], officialConfigYaml(cfg));
+    log(
+      `wrote ${v["write-official-config"]} (official keys; run it with dinov2/train/train.py --config-file)`,
+    );
+    return 0;
+  }
   const settings = runSettingsFromConfig(resolved);
   for (const line of [...configNotices(cfg), ...settings.notes]) log(line);
   const outputDir = v["output-dir"] ?? settings.outputDir;
