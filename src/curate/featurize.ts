@@ -78,8 +78,16 @@ async function load(
       phash: await perceptualHash(img),
     };
   } catch (e) {
-    return { reason: `undecodable: ${firstLine(e)}` };
+    return { reason: `undecodable: ${allLines(e)}` };
   }
+}
+
+/** sharp's distinct message lines (libvips puts the useful one first or last), joined. */
+function allLines(e: unknown): string {
+  const lines = (e instanceof Error ? e.message : String(e))
+    .split("\n")
+    .filter((l) => l.trim() !== "");
+  return [...new Set(lines)].join("; ").slice(0, 300);
 }
 
 function firstLine(e: unknown): string {
