@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { CURATE_FLAGS, STAGE_FLAGS } from "../../src/cli/curate-stages.js";
+import { CURATE_FLAGS, STAGE_FLAGS } from "../../src/cli/curate-flags.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 

@@ -2,7 +2,8 @@
 // retrieve, export, report; `run` chains them; `synth` writes a planted synthetic pool) on a
 // LanceDB database. Stage logic lives in src/curate; src/cli/curate-stages.ts parses and runs it.
 import { defineCommand } from "../command.js";
-import { CURATE_FLAGS, runCurate, STAGE_FLAGS } from "../curate-stages.js";
+import { CURATE_FLAGS, STAGE_FLAGS } from "../curate-flags.js";
+import { runCurate } from "../curate-stages.js";
 
 export const curateCommand = defineCommand({
   name: "curate",
