@@ -57,7 +57,11 @@ const RULES: Readonly<Record<string, LayerRule>> = {
     may: ["core", "runtime", "models", "nn", "data", "io", "onnx", "config"],
     packages: "any",
   },
-  curate: { may: ["core", "runtime", "models", "eval", "data", "io"], packages: "any" },
+  // Curation embeds with inference's compiled backbone and reports with eval's PNG helpers.
+  curate: {
+    may: ["core", "runtime", "models", "eval", "data", "io", "inference", "config", "onnx"],
+    packages: "any",
+  },
   config: { may: [], packages: "any" },
   // The `dinov2 serve` page, bundled for browsers (scripts/build-page.ts): only pure-TS files
   // below it; the bundler fails on any Node import, and tsconfig.web.json has no Node types.

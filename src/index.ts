@@ -1,6 +1,7 @@
 // dinov2-ts: the package's public entry point, one line per folder barrel.
 export * from "./config/index.js";
 export * from "./core/index.js";
+export * from "./curate/index.js";
 export * from "./data/index.js";
 export * from "./eval/index.js";
 export * from "./inference/index.js";

@@ -3,6 +3,7 @@
 // it below (the order here is the order of `dinov2 --help`).
 import type { Command } from "./command.js";
 import { convertCommand } from "./commands/convert.js";
+import { curateCommand } from "./commands/curate.js";
 import { demoCommand } from "./commands/demo.js";
 import { distillCommand } from "./commands/distill.js";
 import { doctorCommand } from "./commands/doctor.js";
@@ -36,4 +37,5 @@ export const COMMANDS: readonly Command[] = [
   convertCommand,
   serveCommand,
   inspectGraphCommand,
+  curateCommand,
 ];

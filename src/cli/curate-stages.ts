@@ -1,0 +1,434 @@
+// The run of each `dinov2 curate` stage: parse the flags once, refuse those a stage does not use,
+// open the store, report progress and a one-line summary per stage.
+import { availableParallelism } from "node:os";
+import { resolve } from "node:path";
+import { ANN_MODES, annRecall, indexedSearch, resolveAnn, type Search } from "../curate/ann.js";
+import {
+  CLUSTERS,
+  clusterStage,
+  keptIds,
+  sampleStage,
+  unitEmbeddings,
+} from "../curate/cluster-stage.js";
+import { dedupPart, mergeDedup } from "../curate/dedup-stage.js";
+import { DESCRIPTORS, thresholdsFor } from "../curate/descriptors.js";
+import { embedPart, mergeEmbedParts } from "../curate/embed-stage.js";
+import { CurateError } from "../curate/errors.js";
+import { exportStage } from "../curate/export-stage.js";
+import { featurize, hashFiles } from "../curate/featurize.js";
+import { CurateGemm } from "../curate/gemm.js";
+import { normalizeRows } from "../curate/knn.js";
+import { checkCompatible, type PoolMeta, readPool } from "../curate/pool.js";
+import { reportStage } from "../curate/report-stage.js";
+import { retrieveStage } from "../curate/retrieve-stage.js";
+import { parseShard, type Shard, SINGLE } from "../curate/shard.js";
+import { CurateStore } from "../curate/store.js";
+import { writeSyntheticPool } from "../curate/synthetic-pool.js";
+import { createEmbedder, type Embedder } from "../inference/embedder.js";
+import { listImageInputs } from "../inference/image-inputs.js";
+import { resolveModel } from "../inference/model-spec.js";
+import { checkImageSize } from "../inference/preprocess.js";
+import type { CommandContext, FlagValues } from "./command.js";
+import { CURATE_FLAGS, STAGE_FLAGS } from "./curate-flags.js";
+import { asUsage, choiceFlag, intFlag } from "./flag-values.js";
+import { createProgressBar } from "./progress.js";
+import { UsageError } from "./usage-error.js";
+
+type StageName =
+  | "embed"
+  | "dedup"
+  | "cluster"
+  | "sample"
+  | "retrieve"
+  | "export"
+  | "report"
+  | "run";
+
+const DEFAULTED = new Set(
+  Object.entries(CURATE_FLAGS)
+    .filter(([, f]) => "default" in f)
+    .map(([k]) => k),
+);
+
+type V = FlagValues<typeof CURATE_FLAGS>;
+
+export async function runCurate(v: V, ctx: CommandContext): Promise<number> {
+  const [stage, ...rest] = ctx.positionals;
+  if (!stage || !(stage in STAGE_FLAGS)) {
+    throw new UsageError(
+      `curate: ${stage ? `unknown stage "${stage}"` : "no stage given"}; expected one of ${Object.keys(STAGE_FLAGS).join(", ")}`,
+      { flag: "<stage>", hint: "run `dinov2 curate --help`" },
+    );
+  }
+  refuseUnused(stage, v, rest);
+  if (stage === "synth") return synth(v, ctx);
+  const store = await CurateStore.open(v.db);
+  try {
+    const s = new Stages(store, v, ctx, rest);
+    try {
+      await s[stage as StageName]();
+    } finally {
+      await s.release();
+    }
+    return 0;
+  } finally {
+    store.close();
+  }
+}
+
+/** Nothing given is silently ignored: a flag the stage does not read is an error. */
+function refuseUnused(stage: string, v: V, rest: readonly string[]): void {
+  const used = new Set<string>([...STAGE_FLAGS[stage]!.flags, "db"]);
+  for (const [k, val] of Object.entries(v)) {
+    if (k === "help" || k === "debug" || used.has(k) || DEFAULTED.has(k)) continue;
+    if (val === undefined || val === false || (Array.isArray(val) && val.length === 0)) continue;
+    throw new UsageError(`--${k} does not apply to \`curate ${stage}\``, {
+      flag: `--${k}`,
+      hint: `\`curate ${stage}\` takes: ${STAGE_FLAGS[stage]!.flags.map((f) => `--${f}`).join(" ")}`,
+    });
+  }
+  if (rest.length > 0 && !used.has("input"))
+    throw new UsageError(`curate ${stage} takes no positional inputs; got ${rest.join(" ")}`);
+}
+
+async function synth(v: V, ctx: CommandContext): Promise<number> {
+  const out = req(v.output, "output", "synth");
+  const p = await writeSyntheticPool({ dir: out, seed: intFlag(v.seed, "seed", { min: 0 }) });
+  ctx.out(
+    `wrote ${Object.keys(p.labels).length} pool images (${p.copies.length} planted copies, ${p.nearTest.length} near-test, ${p.corrupt.length} broken) to ${p.poolDir}, test set ${p.testDir}`,
+  );
+  return 0;
+}
+
+function req(value: string | undefined, flag: string, stage: string): string {
+  if (value === undefined || value === "")
+    throw new UsageError(`curate ${stage}: --${flag} is required`, { flag: `--${flag}` });
+  return value;
+}
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+class Stages {
+  private gemmCache = new Map<number, Promise<CurateGemm>>();
+
+  constructor(
+    private readonly store: CurateStore,
+    private readonly v: V,
+    private readonly ctx: CommandContext,
+    private readonly rest: readonly string[],
+  ) {}
+
+  /** --merge reads --shard only as the part count; a worker parses it as I/N. */
+  private shard(): Shard {
+    return this.v.merge ? SINGLE : parseShard(this.v.shard, process.env);
+  }
+
+  private threads(): number {
+    return this.v.threads === undefined
+      ? availableParallelism()
+      : intFlag(this.v.threads, "threads", { min: 1 });
+  }
+
+  private gemm(dim: number): Promise<CurateGemm> {
+    let g = this.gemmCache.get(dim);
+    if (!g) {
+      g = CurateGemm.create(dim, { threads: this.threads() });
+      this.gemmCache.set(dim, g);
+    }
+    return g;
+  }
+
+  private async embedder(): Promise<{ embedder: Embedder; meta: PoolMeta }> {
+    const imageSize = intFlag(this.v["image-size"], "image-size", { min: 1 });
+    const { backbone, description } = asUsage("--model", () =>
+      resolveModel(this.v.model, intFlag(this.v.seed, "seed", { min: 0 })),
+    );
+    asUsage("--image-size", () => checkImageSize(imageSize, backbone.options.patchSize));
+    const embedder = await createEmbedder({
+      backbone,
+      imageSize,
+      batchSize: intFlag(this.v["batch-size"], "batch-size", { min: 1 }),
+      threads: this.threads(),
+    });
+    return { embedder, meta: { model: description, embeddingDim: embedder.dim, imageSize } };
+  }
+
+  async embed(): Promise<void> {
+    const shard = this.shard();
+    if (this.v.merge) {
+      if (this.v.input !== undefined)
+        throw new UsageError("--merge combines finished parts; give it without --input", {
+          flag: "--merge",
+        });
+      const m = await mergeEmbedParts(this.store);
+      this.ctx.out(
+        `embed --merge: ${m.shards} parts -> pool of ${m.pool} images; ${m.exactDuplicates} exact duplicates dropped, ${m.rejected} files rejected`,
+      );
+      return;
+    }
+    const inputs = [req(this.v.input, "input", "embed"), ...this.rest];
+    const { files, skipped } = await listImageInputs(inputs);
+    if (skipped.length > 0)
+      log(
+        `not images by extension (${skipped.length}): ${skipped
+          .slice(0, 5)
+          .map((s) => s.path)
+          .join(", ")}${skipped.length > 5 ? ", …" : ""}`,
+      );
+    const { embedder, meta } = await this.embedder();
+    log(
+      `embedding ${files.length} files (shard ${shard.index}/${shard.count}) with ${meta.model} at ${meta.imageSize}px into ${this.store.uri}`,
+    );
+    let bar: ReturnType<typeof createProgressBar> | undefined;
+    const onProgress = (done: number, total: number) => {
+      bar ??= createProgressBar({ total, label: "embed", unit: "img" });
+      bar.update(done);
+    };
+    const chunk =
+      this.v.chunk === undefined ? undefined : intFlag(this.v.chunk, "chunk", { min: 1 });
+    try {
+      const r = await embedPart({
+        store: this.store,
+        files,
+        embedder,
+        meta,
+        shard,
+        onProgress,
+        ...(chunk ? { chunk } : {}),
+      });
+      bar?.finish();
+      this.ctx.out(
+        `embed ${shard.index}/${shard.count}: ${r.embedded} embedded, ${r.rejected} rejected, ${r.resumed} already done`,
+      );
+    } finally {
+      await embedder.release();
+    }
+    if (shard.count === 1) {
+      const m = await mergeEmbedParts(this.store);
+      this.ctx.out(
+        `pool: ${m.pool} images; ${m.exactDuplicates} exact duplicates dropped, ${m.rejected} files rejected (table "rejects")`,
+      );
+    }
+  }
+
+  async dedup(): Promise<void> {
+    const shard = this.shard();
+    const pool = await readPool(this.store);
+    const descriptor = choiceFlag(this.v.descriptor, "descriptor", DESCRIPTORS);
+    const t = thresholdsFor(
+      descriptor,
+      num(this.v.threshold, "threshold"),
+      num(this.v["relative-threshold"], "relative-threshold"),
+    );
+    const against =
+      this.v.against.length > 0 ? await this.againstSet(descriptor, pool.meta) : undefined;
+    const params = {
+      descriptor,
+      k: intFlag(this.v.k, "k", { min: 1 }),
+      threshold: t.self,
+      relativeThreshold: t.relative,
+      ...(against ? { against } : {}),
+    };
+    const dim = descriptor === "phash" ? pool.phash.length / pool.size : pool.meta.embeddingDim;
+    const gemm = await this.gemm(dim);
+    if (!this.v.merge) {
+      log(
+        `dedup ${shard.index}/${shard.count}: ${pool.size} images, ${descriptor} cosine > ${t.self}${against ? `, ${against.paths.length} --against images at > ${t.relative}` : ""}`,
+      );
+      const r = await dedupPart(this.store, pool, gemm, params, shard);
+      this.ctx.out(
+        `dedup ${shard.index}/${shard.count}: ${r.edges} copy edges, ${r.nearTest} near-eval hits`,
+      );
+    }
+    if (this.v.merge || shard.count === 1) {
+      const n = this.v.merge ? shardCountOf(this.v.shard, await this.store.names()) : 1;
+      const s = await mergeDedup(this.store, pool, params, n);
+      this.ctx.out(
+        `dedup: kept ${s.kept} of ${pool.size}; removed ${s.copies} copies in ${s.groups} groups (largest ${s.largestGroup}) and ${s.nearTest} near-eval images (table "dedup_removed")`,
+      );
+    }
+  }
+
+  private async againstSet(descriptor: string, meta: PoolMeta) {
+    const { files } = await listImageInputs(this.v.against);
+    if (descriptor === "phash") {
+      const h = await hashFiles(files);
+      for (const r of h.rejects) log(`--against: skipped ${r.path}: ${r.reason}`);
+      return { vectors: h.vectors, paths: h.paths };
+    }
+    const { embedder, meta: m } = await this.embedder();
+    try {
+      checkCompatible("pool", meta, m);
+      const f = await featurize(files, embedder);
+      const dim = embedder.dim;
+      const vectors = new Float32Array(f.rows.length * dim);
+      f.rows.forEach((r, i) => {
+        vectors.set(r.embedding, i * dim);
+      });
+      return { vectors: normalizeRows(vectors, dim), paths: f.rows.map((r) => r.path) };
+    } finally {
+      await embedder.release();
+    }
+  }
+
+  async cluster(): Promise<void> {
+    const pool = await readPool(this.store);
+    const kept = await keptIds(this.store);
+    const ks =
+      this.v.levels === undefined ? defaultLevels(kept.length) : parseLevels(this.v.levels);
+    const gemm = await this.gemm(pool.meta.embeddingDim);
+    const bar = createProgressBar({ total: ks.length, label: "cluster", unit: "level" });
+    const opts = {
+      init: choiceFlag(this.v.init, "init", ["kmeans++", "random"] as const),
+      spherical: this.v.spherical,
+      iterations: intFlag(this.v.iterations, "iterations", { min: 1 }),
+      restarts: intFlag(this.v.restarts, "restarts", { min: 1 }),
+      maxPointsPerCentroid: intFlag(this.v["max-points-per-centroid"], "max-points-per-centroid", {
+        min: 1,
+      }),
+      seed: intFlag(this.v.seed, "seed", { min: 0 }),
+    };
+    await clusterStage(this.store, pool, gemm, ks, opts, (l) => bar.update(l + 1));
+    bar.finish();
+    this.ctx.out(
+      `cluster: ${kept.length} kept images into levels of [${ks.join(", ")}] clusters (table "${CLUSTERS}")`,
+    );
+  }
+
+  async sample(): Promise<void> {
+    const pool = await readPool(this.store);
+    const budget = intFlag(req(this.v.budget, "budget", "sample"), "budget", { min: 1 });
+    const n = await sampleStage(this.store, pool, budget, intFlag(this.v.seed, "seed", { min: 0 }));
+    this.ctx.out(`sample: ${n} images balanced over the hierarchy (table "sampled")`);
+  }
+
+  async retrieve(): Promise<void> {
+    const curated = req(this.v.curated, "curated", "retrieve");
+    const { files } = await listImageInputs([curated]);
+    const pool = await readPool(this.store);
+    const kept = await keptIds(this.store);
+    const { embedder, meta } = await this.embedder();
+    let queries: { paths: string[]; embeddings: Float32Array };
+    try {
+      checkCompatible("pool", pool.meta, meta);
+      const f = await featurize(files, embedder);
+      for (const r of f.rejects) log(`--curated: skipped ${r.path}: ${r.reason}`);
+      const dim = embedder.dim;
+      const embeddings = new Float32Array(f.rows.length * dim);
+      f.rows.forEach((r, i) => {
+        embeddings.set(r.embedding, i * dim);
+      });
+      queries = { paths: f.rows.map((r) => r.path), embeddings };
+    } finally {
+      await embedder.release();
+    }
+    const gemm = await this.gemm(pool.meta.embeddingDim);
+    const kind = resolveAnn(choiceFlag(this.v.ann, "ann", ANN_MODES), kept.length);
+    let search: Search | undefined;
+    if (kind !== "exact") {
+      const dim = pool.meta.embeddingDim;
+      log(`retrieve: building a LanceDB ${kind} index over ${kept.length} kept embeddings`);
+      search = await indexedSearch(this.store, "kept", kind, unitEmbeddings(pool, kept), dim);
+      const sample = normalizeRows(
+        queries.embeddings.slice(0, Math.min(50, queries.paths.length) * dim),
+        dim,
+      );
+      const k = Math.min(intFlag(this.v["per-query"], "per-query", { min: 1 }), kept.length);
+      const recall = await annRecall(gemm, search, unitEmbeddings(pool, kept), sample, k);
+      this.ctx.out(
+        `retrieve: ${kind} recall@${k} against exact search on ${sample.length / dim} queries: ${recall.toFixed(3)}`,
+      );
+    }
+    const r = await retrieveStage(this.store, pool, kept, queries, gemm, {
+      ...(search ? { search } : {}),
+      mode: choiceFlag(this.v.mode, "mode", ["sample", "cluster", "both"] as const),
+      perQuery: intFlag(this.v["per-query"], "per-query", { min: 1 }),
+      perCluster: intFlag(this.v["per-cluster"], "per-cluster", { min: 1 }),
+      minQueries: 3,
+      cap: intFlag(this.v.cap, "cap", { min: 1 }),
+      seed: intFlag(this.v.seed, "seed", { min: 0 }),
+    });
+    this.ctx.out(
+      `retrieve: ${r.retrieved} images for ${queries.paths.length} curated queries (${r.bySample} sample-based, ${r.byCluster} more from ${r.clustersSelected} clusters) (table "retrieved")`,
+    );
+  }
+
+  async export(): Promise<void> {
+    const e = await exportStage(this.store, this.v.from, req(this.v.output, "output", "export"));
+    this.ctx.out(
+      `export: ${e.files} images from "${e.table}" -> ${e.listPath} and ${e.imagesDir} (dinov2 train --data ${e.imagesDir})`,
+    );
+  }
+
+  async report(): Promise<void> {
+    const out = resolve(req(this.v.output, "output", "report"));
+    const r = await reportStage(this.store, { out });
+    this.ctx.out(`report: ${r.sections} sections -> ${out}`);
+  }
+
+  async run(): Promise<void> {
+    const out = req(this.v.output, "output", "run");
+    await this.embed();
+    await this.dedup();
+    await this.cluster();
+    if (this.v.curated !== undefined) await this.retrieve();
+    else if (this.v.budget !== undefined) await this.sample();
+    const e = await exportStage(this.store, undefined, out);
+    this.ctx.out(`export: ${e.files} images from "${e.table}" -> ${e.imagesDir}`);
+    const r = await reportStage(this.store, { out: resolve(out, "report.html") });
+    this.ctx.out(`report: ${r.sections} sections -> ${resolve(out, "report.html")}`);
+    this.ctx.out(`next: dinov2 train --data ${e.imagesDir} --output-dir runs/curated`);
+  }
+
+  async release(): Promise<void> {
+    for (const g of this.gemmCache.values()) await (await g).release();
+  }
+}
+
+function num(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < -1 || n > 1)
+    throw new UsageError(`--${flag}: got "${value}", expected a cosine in [-1, 1]`, {
+      flag: `--${flag}`,
+    });
+  return n;
+}
+
+function parseLevels(text: string): number[] {
+  const ks = text.split(",").map((s) => Number(s.trim()));
+  if (ks.some((k) => !Number.isInteger(k) || k < 1))
+    throw new UsageError(`--levels: got "${text}", expected positive integers like 1000,100`, {
+      flag: "--levels",
+    });
+  return ks;
+}
+
+/** Two levels: about 10 images per cluster, then about 10 clusters per parent. */
+function defaultLevels(n: number): number[] {
+  const k0 = Math.max(2, Math.round(n / 10));
+  const k1 = Math.max(1, Math.round(k0 / 10));
+  return k1 < k0 ? [k0, k1] : [k0];
+}
+
+/** --merge with --shard N (or I/N) names N; without, the parts in the store say it. */
+function shardCountOf(flag: string | undefined, names: readonly string[]): number {
+  if (flag !== undefined) return Number(flag.split("/").pop());
+  const counts = new Set(
+    names
+      .map((n) => /^dedup_done_\d+of(\d+)$/.exec(n)?.[1])
+      .filter((c) => c !== undefined)
+      .map(Number),
+  );
+  if (counts.size !== 1)
+    throw new CurateError(
+      "dedup --merge",
+      counts.size === 0
+        ? "no dedup parts found"
+        : `parts of several shard counts (${[...counts].join(", ")}); give --shard N`,
+      "run `dinov2 curate dedup --shard I/N` on every worker first",
+    );
+  return [...counts][0]!;
+}

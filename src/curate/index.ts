@@ -1,0 +1,20 @@
+// Automatic data curation (LVD-142M pipeline, Vo et al. 2024 balanced sampling) on LanceDB.
+export { ANN_MODES, type AnnMode, annRecall, indexedSearch, resolveAnn } from "./ann.js";
+export { clusterStage, readClusters, sampleStage } from "./cluster-stage.js";
+export { type DedupParams, dedupPart, mergeDedup } from "./dedup-stage.js";
+export { DESCRIPTORS, type DescriptorName, thresholdsFor } from "./descriptors.js";
+export { type EmbedStageOptions, embedPart, mergeEmbedParts } from "./embed-stage.js";
+export { CurateError } from "./errors.js";
+export { exportStage } from "./export-stage.js";
+export { featurize, hashFiles, type PoolRow, type Reject } from "./featurize.js";
+export { CurateGemm } from "./gemm.js";
+export { balancedSample, type Hierarchy, hierarchicalKMeans, splitEvenly } from "./hierarchical.js";
+export { type KMeansOptions, type KMeansResult, kmeans } from "./kmeans.js";
+export { exactNeighbours, normalizeRows } from "./knn.js";
+export { PHASH_DIM, perceptualHash } from "./phash.js";
+export { type Pool, type PoolMeta, readPool } from "./pool.js";
+export { reportStage } from "./report-stage.js";
+export { type RetrieveOptions, retrieveStage } from "./retrieve-stage.js";
+export { parseShard, type Shard } from "./shard.js";
+export { CurateStore } from "./store.js";
+export { type SyntheticPool, writeSyntheticPool } from "./synthetic-pool.js";
