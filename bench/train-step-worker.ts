@@ -18,10 +18,24 @@ const spec = JSON.parse(process.argv[2]!) as {
   dropPathMode?: "efficient" | "mask";
   iters: number;
   buildOnly?: boolean;
+  /** Activation recomputation budget (GiB kept by the blocks); absent: keep everything. */
+  recomputeBudgetGiB?: number;
+  /** onnxruntime's CPU memory arena and memory-pattern planning (default: on, as onnxruntime). */
+  memArena?: boolean;
+  memPattern?: boolean;
 };
 const resolved = resolveConfig({ preset: spec.preset, sets: spec.sets });
+const base = stepConfigFromTrain(resolved);
 const c = {
-  ...stepConfigFromTrain(resolved),
+  ...base,
+  ...(spec.recomputeBudgetGiB === undefined
+    ? {}
+    : {
+        arch: {
+          ...base.arch,
+          backbone: { ...base.arch.backbone, recomputeBudgetGiB: spec.recomputeBudgetGiB },
+        },
+      }),
   efficient: spec.efficient,
   ...(spec.packing === undefined ? {} : { packing: spec.packing }),
   ...(spec.dropPathMode ? { dropPathMode: spec.dropPathMode } : {}),
@@ -36,7 +50,13 @@ if (spec.buildOnly) {
   );
   process.exit(0);
 }
-const exe = await (await createRuntime({ provider: "cpu" })).load(model);
+const exe = await (
+  await createRuntime({
+    provider: "cpu",
+    ...(spec.memArena === undefined ? {} : { memArena: spec.memArena }),
+    ...(spec.memPattern === undefined ? {} : { memPattern: spec.memPattern }),
+  })
+).load(model);
 const loader = createSslLoader({
   dataset: { kind: "synthetic", seed: 1, length: 64, size: Math.max(64, c.globalSize + 32) },
   seed: 0,

@@ -1,36 +1,14 @@
 // Reverse-mode differentiation: grad(loss, wrt) builds the backward pass as more graph nodes.
 // Op-agnostic: every rule comes from the op's own definition.
+import { recomputedSegmentOf, replaySegment, type Segment } from "./checkpoint.js";
 import { assert, ShapeError } from "./errors.js";
 import { add, expand, reshape, scalar, sum as sumAxes, zeros } from "./ops/index.js";
 import { fmtShape, type Shape, shapesEqual } from "./shape.js";
 import type { Tensor } from "./tensor.js";
 import { withScope } from "./tensor.js";
+import { topoSort } from "./topo.js";
 
-/** Nodes reachable from `outputs`, inputs before users. */
-export function topoSort(outputs: readonly Tensor[]): Tensor[] {
-  const order: Tensor[] = [];
-  const seen = new Set<Tensor>();
-  const stack: { t: Tensor; i: number }[] = [];
-  for (const root of outputs) {
-    if (seen.has(root)) continue;
-    seen.add(root);
-    stack.push({ t: root, i: 0 });
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1]!;
-      if (top.i < top.t.inputs.length) {
-        const next = top.t.inputs[top.i++]!;
-        if (!seen.has(next)) {
-          seen.add(next);
-          stack.push({ t: next, i: 0 });
-        }
-      } else {
-        order.push(top.t);
-        stack.pop();
-      }
-    }
-  }
-  return order;
-}
+export { topoSort };
 
 /** Sums a broadcast gradient back to `shape` (leading axes and axes of size 1). */
 export function sumToShape(g: Tensor, shape: Shape): Tensor {
@@ -57,15 +35,28 @@ export function grad(loss: Tensor, wrt: readonly Tensor[], seed?: Tensor): Tenso
   const needed = nodesOnPath(order, new Set(wrt));
   const grads = new Map<Tensor, Tensor>();
   grads.set(loss, seed ?? onesLike(loss));
+  // Recomputed segments (checkpoint.ts): rules see the replayed node, built at the first
+  // gradient that reaches the segment.
+  const replays = new Map<Segment, Map<Tensor, Tensor>>();
   for (let i = order.length - 1; i >= 0; i--) {
     const node = order[i]!;
     const dout = grads.get(node);
     if (!dout || node.inputs.length === 0 || !needed.has(node)) continue;
     const rule = node.op.grad;
     if (rule === "none") continue;
+    const segment = recomputedSegmentOf(node);
+    let view = node;
+    if (segment) {
+      let replay = replays.get(segment);
+      if (!replay) {
+        replay = replaySegment(segment, dout);
+        replays.set(segment, replay);
+      }
+      view = replay.get(node)!;
+    }
     // Backward nodes carry the forward node's module path, under "grad".
     const ins = withScope(node.scope ? `grad.${node.scope}` : "grad", () =>
-      rule({ ins: node.inputs, out: node, dout, attrs: node.attrs }),
+      rule({ ins: view.inputs, out: view, dout, attrs: node.attrs }),
     );
     node.inputs.forEach((x, k) => {
       let g = ins[k];

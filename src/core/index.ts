@@ -1,4 +1,11 @@
 // The graph core: symbolic tensors, primitives, composites, reverse-mode grad, the printer.
+export {
+  planRecompute,
+  recomputeInBackward,
+  recomputedSegmentOf,
+  type Segment,
+  traceSegment,
+} from "./checkpoint.js";
 export * from "./dtype.js";
 export * from "./errors.js";
 export { grad, sumToShape, topoSort } from "./grad.js";

@@ -56,3 +56,8 @@ export function withScope<T>(name: string, fn: () => T): T {
 export function currentScope(): string {
   return scopeStack.filter((s) => s.length > 0).join(".");
 }
+
+/** How many nodes have been built so far: ids at or past this mark are built after the call. */
+export function nodesBuilt(): number {
+  return nextId;
+}
