@@ -17,6 +17,7 @@ export const ONNX_DTYPE: Readonly<Record<DType, number>> = {
   float16: 10,
   int64: 7,
   int32: 6,
+  int8: 3,
   bool: 9,
 };
 

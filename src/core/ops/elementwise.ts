@@ -137,6 +137,7 @@ const ONNX_TYPE_CODE: Record<DType, number> = {
   float16: 10,
   int64: 7,
   int32: 6,
+  int8: 3,
   bool: 9,
 };
 
