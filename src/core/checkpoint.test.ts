@@ -34,7 +34,8 @@ function feeds(): Record<string, HostTensor> {
   const f: Record<string, HostTensor> = {
     x: hostTensor("float32", [N, D], randomValues(N * D, 7)),
   };
-  for (let i = 0; i < 3; i++) f[`w${i}`] = hostTensor("float32", [D, D], randomValues(D * D, 11 + i));
+  for (let i = 0; i < 3; i++)
+    f[`w${i}`] = hostTensor("float32", [D, D], randomValues(D * D, 11 + i));
   return f;
 }
 
@@ -59,8 +60,7 @@ describe("activation recomputation", () => {
   });
 
   it("replays each block's forward in the backward, after the gradient reaching it", () => {
-    const count = (ts: Tensor[], op: string) =>
-      topoSort(ts).filter((t) => t.op.name === op).length;
+    const count = (ts: Tensor[], op: string) => topoSort(ts).filter((t) => t.op.name === op).length;
     const plain = build(false).grads;
     const { grads, segments } = build(true);
     // Each block has one tanh; the replay adds one per block, none for the plain graph.
@@ -68,13 +68,13 @@ describe("activation recomputation", () => {
     expect(count(grads, "tanh")).toBe(6);
     // The rules read the replayed values, not the forward ones: no backward node uses a forward
     // tanh (only the forward softmax does).
-    const forwardTanh = new Set(segments.flatMap((s) => s.nodes.filter((t) => t.op.name === "tanh")));
+    const forwardTanh = new Set(
+      segments.flatMap((s) => s.nodes.filter((t) => t.op.name === "tanh")),
+    );
     const users = topoSort(grads).filter((t) => t.inputs.some((x) => forwardTanh.has(x)));
     expect(users.map((t) => t.op.name)).toEqual(["softmax", "softmax", "softmax"]);
     // Each replayed tanh depends on an incoming gradient (the value is only there in backward).
-    const replayed = topoSort(grads).filter(
-      (t) => t.op.name === "tanh" && !forwardTanh.has(t),
-    );
+    const replayed = topoSort(grads).filter((t) => t.op.name === "tanh" && !forwardTanh.has(t));
     for (const t of replayed) expect(t.scope.startsWith("recompute")).toBe(true);
   });
 

@@ -70,7 +70,10 @@ export function replaySegment(segment: Segment, gradient: Tensor): Map<Tensor, T
     }
     for (const t of segment.nodes) {
       const ins = t.inputs.map((x) => map.get(x) ?? x);
-      map.set(t, withScope(t.scope, () => new Tensor(t.op, ins, t.attrs, t.shape, t.dtype)));
+      map.set(
+        t,
+        withScope(t.scope, () => new Tensor(t.op, ins, t.attrs, t.shape, t.dtype)),
+      );
     }
     return map;
   });

@@ -1,8 +1,8 @@
 // The graph core: symbolic tensors, primitives, composites, reverse-mode grad, the printer.
 export {
   planRecompute,
-  recomputeInBackward,
   recomputedSegmentOf,
+  recomputeInBackward,
   type Segment,
   traceSegment,
 } from "./checkpoint.js";

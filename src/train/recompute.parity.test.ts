@@ -38,8 +38,16 @@ async function runStep(cfg: StepConfig, path: string): Promise<Record<string, Ho
       [u],
       BigInt64Array.from({ length: u }, (_, i) => (i < n ? idx[i]! : 0n)),
     ),
-    maskWeights: hostTensor("float32", [u], pad((i) => (i < n ? w[i]! : 0))),
-    maskValid: hostTensor("float32", [u], pad((i) => (i < n ? 1 : 0))),
+    maskWeights: hostTensor(
+      "float32",
+      [u],
+      pad((i) => (i < n ? w[i]! : 0)),
+    ),
+    maskValid: hostTensor(
+      "float32",
+      [u],
+      pad((i) => (i < n ? 1 : 0)),
+    ),
     nMasked: hostTensor("float32", [], [n]),
   };
   if (cfg.nLocal > 0) feeds.localCrops = fx.get("in.local_crops")!;
@@ -65,34 +73,35 @@ async function runStep(cfg: StepConfig, path: string): Promise<Record<string, Ho
   return exe.run(feeds);
 }
 
-describe.each(setsWith("ssl_step_*.safetensors"))("recomputed training iteration, $path", ({
-  path,
-}) => {
-  it("every output equals the plain step's (within 1e-6)", async () => {
-    const { config: k } = readJson<StepFixtureJson>(path.replace(/\.safetensors$/, ".json"));
-    const plainCfg = stepConfigFromOfficial(k, { emitGrads: true });
-    const recomputedCfg: StepConfig = {
-      ...plainCfg,
-      arch: {
-        ...plainCfg.arch,
-        backbone: { ...plainCfg.arch.backbone, recomputeBudgetGiB: 0 },
-      },
-    };
-    const plain = await runStep(plainCfg, path);
-    const recomputed = await runStep(recomputedCfg, path);
-    expect(Object.keys(recomputed).sort()).toEqual(Object.keys(plain).sort());
-    let worst = 0;
-    let gradNonZero = 0;
-    for (const [name, p] of Object.entries(plain)) {
-      const a = toNumbers(p);
-      const b = toNumbers(recomputed[name]!);
-      a.forEach((v, i) => {
-        worst = Math.max(worst, Math.abs(v - b[i]!) / Math.max(1, Math.abs(v)));
-      });
-      if (name.startsWith("grad.student.backbone.blocks.") && a.some((v) => v !== 0))
-        gradNonZero++;
-    }
-    expect(gradNonZero).toBeGreaterThan(0); // the recomputed blocks do get gradients
-    expect(worst).toBeLessThanOrEqual(1e-6);
-  });
-});
+describe.each(setsWith("ssl_step_*.safetensors"))(
+  "recomputed training iteration, $path",
+  ({ path }) => {
+    it("every output equals the plain step's (within 1e-6)", async () => {
+      const { config: k } = readJson<StepFixtureJson>(path.replace(/\.safetensors$/, ".json"));
+      const plainCfg = stepConfigFromOfficial(k, { emitGrads: true });
+      const recomputedCfg: StepConfig = {
+        ...plainCfg,
+        arch: {
+          ...plainCfg.arch,
+          backbone: { ...plainCfg.arch.backbone, recomputeBudgetGiB: 0 },
+        },
+      };
+      const plain = await runStep(plainCfg, path);
+      const recomputed = await runStep(recomputedCfg, path);
+      expect(Object.keys(recomputed).sort()).toEqual(Object.keys(plain).sort());
+      let worst = 0;
+      let gradNonZero = 0;
+      for (const [name, p] of Object.entries(plain)) {
+        const a = toNumbers(p);
+        const b = toNumbers(recomputed[name]!);
+        a.forEach((v, i) => {
+          worst = Math.max(worst, Math.abs(v - b[i]!) / Math.max(1, Math.abs(v)));
+        });
+        if (name.startsWith("grad.student.backbone.blocks.") && a.some((v) => v !== 0))
+          gradNonZero++;
+      }
+      expect(gradNonZero).toBeGreaterThan(0); // the recomputed blocks do get gradients
+      expect(worst).toBeLessThanOrEqual(1e-6);
+    });
+  },
+);
