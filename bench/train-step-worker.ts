@@ -9,20 +9,17 @@ import { createRuntime } from "../src/runtime/index.js";
 import { augmentationFromTrain, stepConfigFromTrain } from "../src/train/from-config.js";
 import { buildSchedules, scheduledValues } from "../src/train/schedules.js";
 import { initialState, nextState, stepFeeds } from "../src/train/state.js";
+import type { StepImpl } from "../src/train/step-config.js";
 import { buildTrainStep } from "../src/train/train-step.js";
 
 export interface WorkerSpec {
   preset: string;
   sets: string[];
-  efficient: boolean;
-  packing?: boolean;
-  dropPathMode?: "efficient" | "mask";
+  impl: StepImpl;
   /** Untimed steps first (session warm-up, first-run allocations). */
   warmup?: number;
   iters: number;
   buildOnly?: boolean;
-  /** Activation recomputation budget (GiB kept by the blocks); absent: keep everything. */
-  recomputeBudgetGiB?: number;
   /** onnxruntime's CPU memory arena and memory-pattern planning (absent: onnxruntime's default, on). */
   memArena?: boolean;
   memPattern?: boolean;
@@ -31,21 +28,7 @@ export interface WorkerSpec {
 const spec = JSON.parse(process.argv[2]!) as WorkerSpec;
 const loadBefore = loadavg()[0];
 const resolved = resolveConfig({ preset: spec.preset, sets: spec.sets });
-const base = stepConfigFromTrain(resolved);
-const c = {
-  ...base,
-  ...(spec.recomputeBudgetGiB === undefined
-    ? {}
-    : {
-        arch: {
-          ...base.arch,
-          backbone: { ...base.arch.backbone, recomputeBudgetGiB: spec.recomputeBudgetGiB },
-        },
-      }),
-  efficient: spec.efficient,
-  ...(spec.packing === undefined ? {} : { packing: spec.packing }),
-  ...(spec.dropPathMode ? { dropPathMode: spec.dropPathMode } : {}),
-};
+const c = { ...stepConfigFromTrain(resolved), impl: spec.impl };
 const t0 = performance.now();
 const step = buildTrainStep(c);
 const model = lowerToOnnx(step.outputs);
@@ -73,14 +56,14 @@ const loader = createSslLoader({
 });
 const batch = (await loader.next())!;
 await loader.close();
-let state = initialState(step, c, 0);
+let state = initialState(step, { seed: 0 });
 const sched = scheduledValues(buildSchedules(resolved.cfg, resolved.derived), 100);
 const warmup = spec.warmup ?? 1;
 const times: number[] = [];
 for (let i = 0; i < warmup + spec.iters; i++) {
-  const feeds = stepFeeds(step, c, state, batch, sched, createRng(0).split(i));
+  const feeds = stepFeeds(step, state, batch, sched, createRng(0).split(i));
   const s = performance.now();
-  state = nextState(state, await exe.run(feeds));
+  state = nextState(step, state, await exe.run(feeds));
   if (i >= warmup) times.push(performance.now() - s);
 }
 const sorted = [...times].sort((a, b) => a - b);

@@ -34,15 +34,24 @@ const TORCH_SCRIPT = join(here, "..", "..", "shared", "reference", "bench_torch.
 
 type Variant = Omit<WorkerSpec, "preset" | "sets" | "iters">;
 
-/** The CPU defaults (train/step-config.ts, runtime options of the train loop) come first. */
+const EFF = { packing: true, dropPath: "efficient" } as const;
+const ALL = 0; // recompute every block
+
+/** `default` is what a CPU user gets (implFor("cpu"), trainRuntimeOptions); the rest vary it. */
 const VARIANTS: Readonly<Record<string, Variant>> = {
-  default: { efficient: true, recomputeBudgetGiB: 0, memArena: false },
-  keep_all: { efficient: true },
-  recompute_arena: { efficient: true, recomputeBudgetGiB: 0 },
-  keep_no_arena: { efficient: true, memArena: false },
-  plain: { efficient: false, recomputeBudgetGiB: 0, memArena: false },
-  packing_only: { efficient: true, dropPathMode: "mask", recomputeBudgetGiB: 0, memArena: false },
-  sd_only: { efficient: true, packing: false, recomputeBudgetGiB: 0, memArena: false },
+  default: { impl: { ...EFF, recomputeBudgetGiB: ALL }, memArena: false },
+  keep_all: { impl: EFF },
+  recompute_arena: { impl: { ...EFF, recomputeBudgetGiB: ALL } },
+  keep_no_arena: { impl: EFF, memArena: false },
+  plain: { impl: { packing: false, dropPath: "mask", recomputeBudgetGiB: ALL }, memArena: false },
+  packing_only: {
+    impl: { packing: true, dropPath: "mask", recomputeBudgetGiB: ALL },
+    memArena: false,
+  },
+  sd_only: {
+    impl: { packing: false, dropPath: "efficient", recomputeBudgetGiB: ALL },
+    memArena: false,
+  },
 };
 
 interface Sample {
@@ -167,7 +176,7 @@ export const bench: Bench = {
       const g = worker({
         preset: "vitg14",
         sets: VITS14,
-        efficient: true,
+        impl: EFF,
         iters: 0,
         buildOnly: true,
       });

@@ -14,7 +14,7 @@ import { imageFromChw, imageGrid, upscaleNearest, writePng } from "../eval/png.j
 import type { VitOptions } from "../models/presets.js";
 import { DinoVisionTransformer } from "../models/vision-transformer.js";
 import { createRuntime, type Provider, type Runtime } from "../runtime/index.js";
-import { exportTeacher } from "../train/export.js";
+import { exportTeacher, saveTeacherForEval } from "../train/export.js";
 import { stepConfigFromTrain } from "../train/from-config.js";
 import { runTraining, type StepReport, type TrainResult, teacherBackbone } from "../train/loop.js";
 import { knnMonitor, type LabeledImages, loadLabeled } from "./knn-monitor.js";
@@ -48,6 +48,8 @@ export interface TrainRunFlags {
   readonly iters?: number;
   readonly resume: boolean;
   readonly initFrom?: string;
+  readonly modelWeights?: string;
+  readonly pretrainedWeights?: string;
   readonly workers: number;
   readonly provider: Provider;
   readonly threads?: number;
@@ -85,11 +87,26 @@ export async function trainWithReports(f: TrainRunFlags): Promise<TrainRunOutcom
     iters: total,
     resume: f.resume,
     ...(f.initFrom ? { initFrom: f.initFrom } : {}),
+    ...(f.modelWeights ? { modelWeights: f.modelWeights } : {}),
+    ...(f.pretrainedWeights ? { pretrainedWeights: f.pretrainedWeights } : {}),
     workers: f.workers,
     provider: f.provider,
     ...(f.threads ? { threads: f.threads } : {}),
     checkpointEvery: f.checkpointEvery,
-    ...(monitor ? { evaluate: (w) => monitor(w), evalEvery: f.evalEvery } : {}),
+    ...(f.evalEvery > 0
+      ? {
+          evalEvery: f.evalEvery,
+          evaluate: async (state, iteration) => {
+            // As the official do_test: the teacher saved under eval/training_<iteration>/.
+            saveTeacherForEval(
+              join(f.outputDir, "eval", `training_${iteration}`),
+              state,
+              c.arch.backbone,
+            );
+            return monitor ? monitor(teacherBackbone(state)) : {};
+          },
+        }
+      : {}),
     onStep: (s: StepReport) => {
       if (s.eval) finalEval = { ...s.eval };
       bar.update(s.iteration, fmtLosses(s));
@@ -113,12 +130,13 @@ export async function trainWithReports(f: TrainRunFlags): Promise<TrainRunOutcom
 
 function fmtLosses(s: StepReport): string {
   const l = s.losses;
-  const parts = [
-    `loss ${l.total!.toFixed(3)}`,
-    `dino ${(l.dino_local_crops_loss! + l.dino_global_crops_loss!).toFixed(3)}`,
-    `ibot ${l.ibot_loss!.toFixed(3)}`,
-    `koleo ${l.koleo_loss!.toFixed(3)}`,
-  ];
+  const dino =
+    l.dino_global_crops_loss === undefined
+      ? undefined
+      : l.dino_global_crops_loss + (l.dino_local_crops_loss ?? 0);
+  const parts = Object.entries({ loss: l.total, dino, ibot: l.ibot_loss, koleo: l.koleo_loss })
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k} ${v!.toFixed(3)}`);
   if (s.eval)
     parts.push(...Object.entries(s.eval).map(([k, v]) => `${k} ${(100 * v).toFixed(1)}%`));
   return parts.join(" ");

@@ -66,7 +66,6 @@ export const PRESETS = {
       dataset_path: "synthetic",
       num_workers: 2,
       OFFICIAL_EPOCH_LENGTH: 50,
-      cache_dataset: false,
     },
     student: { arch: "vit_tiny", depth: 6, patch_size: 14, drop_path_rate: 0.1 },
     teacher: { warmup_teacher_temp_epochs: 3 },

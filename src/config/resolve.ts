@@ -25,7 +25,7 @@ export interface BackboneDims {
   readonly depth: number;
   readonly numHeads: number;
   readonly mlpRatio: number;
-  readonly ffn: "mlp" | "swiglu" | "identity";
+  readonly ffn: "mlp" | "swiglu";
   readonly patchSize: number;
   /** Position-embedding size: official build_model uses crops.global_crops_size. */
   readonly imgSize: number;
@@ -228,7 +228,12 @@ function ffnKind(layer: TrainConfig["student"]["ffn_layer"]): BackboneDims["ffn"
     case "swiglufused": // both build SwiGLUFFNFused in the official code
       return "swiglu";
     case "identity":
-      return "identity";
+      // Official blocks then add LayerScale(norm2(x)) in place of the FFN; not built here.
+      throw new ConfigError(
+        "student.ffn_layer",
+        'student.ffn_layer "identity" (blocks without an FFN) is not supported',
+        { hint: 'use "mlp", "swiglu" or "swiglufused"' },
+      );
   }
 }
 

@@ -33,6 +33,7 @@ export {
   parseSafetensorsHeader,
   readSafetensors,
   readSafetensorsFile,
+  readSafetensorsMetadata,
   type SafetensorsEntry,
   type SafetensorsHeader,
   type TensorDict,

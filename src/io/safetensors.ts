@@ -77,6 +77,20 @@ export function readSafetensorsFile(path: string): Map<string, HostTensor> {
   }
 }
 
+/** The `__metadata__` strings of a safetensors file (reads the header only). */
+export function readSafetensorsMetadata(path: string): Readonly<Record<string, string>> {
+  const fd = openSync(path, "r");
+  try {
+    const size = fstatSync(fd).size;
+    const prefix = readAt(fd, 0, Math.min(8, size));
+    const n = prefix.length === 8 ? Number(Buffer.from(prefix).readBigUInt64LE(0)) : 0;
+    const headerBytes = readAt(fd, 0, Math.min(8 + Math.min(n, MAX_HEADER_BYTES), size));
+    return parseSafetensorsHeader(headerBytes, path, size).metadata ?? {};
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Parses and bounds-checks the header: dtypes, shapes, and offsets that tile the data section.
  * `bytes` holds at least the length prefix and header; `fileLength` is the whole file's size. */
 export function parseSafetensorsHeader(

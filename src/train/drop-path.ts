@@ -1,7 +1,7 @@
 // Efficient stochastic depth: per-block rates, the static subset sizes, and the kept rows drawn
 // on the host each step (randomness enters the graph as data). Port of the drop_path_rate
 // handling in vision_transformer.py and drop_add_residual_stochastic_depth_list in block.py.
-import { constant, hostTensor, input } from "../core/index.js";
+import { constant, hostTensor, input, type Tensor } from "../core/index.js";
 import type { BlockDrop, ResidualSubset } from "../nn/block.js";
 import type { TokenGroup } from "../nn/tokens.js";
 
@@ -36,6 +36,8 @@ export interface DropPlanOptions {
   readonly mode?: "efficient" | "mask";
   /** Prefix of the input names (distinct plans in one graph). */
   readonly prefix?: string;
+  /** Creates the graph inputs (default `input`; the train step declares them in its signature). */
+  readonly declare?: (name: string, shape: readonly number[], dtype?: "int64") => Tensor;
 }
 
 /** Builds the drop-path graph inputs for the student's token groups. */
@@ -46,13 +48,14 @@ export function dropPlan(
 ): DropPlan {
   const inputs: DropInput[] = [];
   const prefix = o.prefix ?? "drop";
+  const declare = o.declare ?? ((name, shape, dtype) => input(name, shape, dtype));
   const blocks = rates.map((rate, i): BlockDrop => {
     if (rate <= 0) return {};
     if (o.mode === "mask") {
       const rows = groups.reduce((n, g) => n + g.batch * g.tokens, 0);
       const maskBranch = (name: string) => {
         inputs.push({ name, groups, kept: groups.map(() => 0), keepProb: 1 - rate });
-        return { rowScale: input(name, [rows, 1]) };
+        return { rowScale: declare(name, [rows, 1]) };
       };
       return {
         attn: maskBranch(`${prefix}.blocks.${i}.attn`),
@@ -70,7 +73,7 @@ export function dropPlan(
       });
       inputs.push({ name, groups, kept });
       return {
-        rows: input(name, [rows], "int64"),
+        rows: declare(name, [rows], "int64"),
         groups: groups.map((g, j) => ({ batch: kept[j]!, tokens: g.tokens })),
         scale: constant(hostTensor("float32", [rows, 1], scale)),
       };

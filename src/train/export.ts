@@ -5,6 +5,8 @@ import { join } from "node:path";
 import type { HostTensor } from "../core/index.js";
 import { officialToHf, optionsToHfConfig, writeSafetensorsFile } from "../io/index.js";
 import type { VitOptions } from "../models/presets.js";
+import type { TrainState } from "./state.js";
+import { STATE } from "./train-step.js";
 
 export interface ExportedTeacher {
   readonly official: string;
@@ -28,4 +30,27 @@ export function exportTeacher(
     `${JSON.stringify(optionsToHfConfig(options), null, 2)}\n`,
   );
   return { official, hfDir };
+}
+
+/**
+ * The teacher as the official do_test saves it (`eval/training_<it>/teacher_checkpoint.pth`):
+ * backbone and heads under `backbone.*`, `dino_head.*`, `ibot_head.*`, here as safetensors, with
+ * its official-layout backbone beside it for the eval commands.
+ */
+export function saveTeacherForEval(dir: string, state: TrainState, options: VitOptions): string {
+  mkdirSync(dir, { recursive: true });
+  const prefix = STATE.teacher;
+  const teacher = new Map(
+    [...state.tensors]
+      .filter(([k]) => k.startsWith(prefix))
+      .map(([k, v]) => [k.slice(prefix.length), v]),
+  );
+  const file = join(dir, "teacher_checkpoint.safetensors");
+  writeSafetensorsFile(file, teacher, {
+    format: "pt",
+    layout: "dinov2-training-teacher",
+    iteration: String(state.iteration),
+    architecture: JSON.stringify(options),
+  });
+  return file;
 }

@@ -3,7 +3,7 @@ import type { ResolvedConfig } from "../config/index.js";
 import type { DataAugmentationDinoOptions } from "../data/augment.js";
 import { linspaceF32, truncMulF32 } from "../data/python-numerics.js";
 import { VIT_DEFAULTS } from "../models/presets.js";
-import type { StepConfig } from "./train-step.js";
+import { headsFor, type StepConfig } from "./step-config.js";
 
 /** The official collate's static bound on masked patches: Σ int(N · probs[i+1]). */
 export function maskUpperbound(
@@ -28,7 +28,6 @@ interface HeadKeys {
 
 export function stepConfigFromTrain({ cfg, derived }: ResolvedConfig): StepConfig {
   const bb = derived.backbone;
-  if (bb.ffn === "identity") throw new Error("student.ffn_layer identity is not supported");
   const head = (h: HeadKeys) => ({
     inDim: bb.embedDim,
     outDim: h.head_n_prototypes,
@@ -55,8 +54,10 @@ export function stepConfigFromTrain({ cfg, derived }: ResolvedConfig): StepConfi
         interpolateAntialias: cfg.student.interpolate_antialias,
         interpolateOffset: cfg.student.interpolate_offset,
       },
-      dinoHead: head(cfg.dino),
-      ...(cfg.ibot.separate_head ? { ibotHead: head(cfg.ibot) } : {}),
+      ...headsFor(head(cfg.dino), cfg.ibot.separate_head ? head(cfg.ibot) : undefined, {
+        dino: cfg.dino.loss_weight,
+        ibot: cfg.ibot.loss_weight,
+      }),
     },
     batch: cfg.train.batch_size_per_gpu,
     globalSize: cfg.crops.global_crops_size,
@@ -93,4 +94,17 @@ export function augmentationFromTrain({ cfg }: ResolvedConfig): DataAugmentation
     localCropsSize: cfg.crops.local_crops_size,
     blurMode: cfg.crops.blur_mode,
   };
+}
+
+/** The data side of a run: seed, crops, iBOT masking and batch size for createSslLoader. */
+export function sslLoaderOptions(resolved: ResolvedConfig) {
+  const { cfg, derived } = resolved;
+  return {
+    seed: cfg.train.seed,
+    patchSize: derived.backbone.patchSize,
+    augmentation: augmentationFromTrain(resolved),
+    maskRatioMinMax: cfg.ibot.mask_ratio_min_max as [number, number],
+    maskProbability: cfg.ibot.mask_sample_probability,
+    batchSize: cfg.train.batch_size_per_gpu,
+  } as const;
 }

@@ -7,7 +7,7 @@ import { CheckpointError, readSafetensorsFile } from "../io/index.js";
 import { interpolatePosEmbed } from "../models/pos-embed.js";
 import type { Runtime } from "../runtime/index.js";
 import type { TrainState } from "./state.js";
-import type { StepConfig } from "./train-step.js";
+import type { StepConfig } from "./step-config.js";
 
 /** `fresh` with every weight and center taken from the checkpoint at `path`, pos_embed resampled. */
 export async function initFromCheckpoint(

@@ -15,7 +15,22 @@ export {
 export { type AdamwHyper, type AdamwState, adamwUpdate } from "./optimizer.js";
 export { paramMultipliers } from "./param-groups.js";
 export { buildSchedules, cosineSchedule, scheduledValues } from "./schedules.js";
+export { type LossName, N_GLOBAL_CROPS } from "./ssl-losses.js";
 export { type SslArch, SslModel } from "./ssl-model.js";
-export { initialState, nextState, stepFeeds, type TrainState } from "./state.js";
-export { type OfficialStepKeys, stepConfigFromOfficial } from "./step-config.js";
-export { buildTrainStep, LOSS_NAMES, type StepConfig, type TrainStepGraph } from "./train-step.js";
+export {
+  type InitialWeights,
+  initialState,
+  nextState,
+  stepFeeds,
+  type TrainState,
+} from "./state.js";
+export {
+  OFFICIAL_IMPL,
+  type OfficialStepKeys,
+  type StepConfig,
+  type StepImpl,
+  stepConfigFromOfficial,
+  type TeacherSpec,
+} from "./step-config.js";
+export { type InputSpec, type OutputSpec, StepSignature } from "./step-signature.js";
+export { buildTrainStep, STATE, type TrainStepGraph } from "./train-step.js";

@@ -4,17 +4,24 @@ import { appendFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type ResolvedConfig, saveResolvedConfig } from "../config/index.js";
 import type { HostTensor } from "../core/index.js";
-import { toNumbers } from "../core/index.js";
+import { shapesEqual, toNumbers } from "../core/index.js";
 import type { DatasetSpec } from "../data/datasets/dataset.js";
 import { createSslLoader } from "../data/loader.js";
 import { createRng } from "../data/rng.js";
+import {
+  CheckpointError,
+  loadCheckpoint,
+  readSafetensorsFile,
+  readSafetensorsMetadata,
+} from "../io/index.js";
 import { createRuntime, type Provider } from "../runtime/index.js";
 import { loadLatestCheckpoint, saveCheckpoint } from "./checkpoint.js";
-import { augmentationFromTrain, stepConfigFromTrain } from "./from-config.js";
+import { sslLoaderOptions, stepConfigFromTrain } from "./from-config.js";
 import { initFromCheckpoint } from "./high-res.js";
 import { buildSchedules, scheduledValues } from "./schedules.js";
 import { initialState, nextState, stepFeeds, type TrainState } from "./state.js";
-import { buildTrainStep, LOSS_NAMES } from "./train-step.js";
+import { implFor, trainRuntimeOptions } from "./step-config.js";
+import { buildTrainStep, STATE, type TrainStepGraph } from "./train-step.js";
 
 export interface TrainRunOptions {
   readonly resolved: ResolvedConfig;
@@ -29,16 +36,17 @@ export interface TrainRunOptions {
    * crop size may differ; positional embeddings are interpolated). Ignored when resuming.
    */
   readonly initFrom?: string;
+  /** Start from this training checkpoint's whole state and iteration (MODEL.WEIGHTS). */
+  readonly modelWeights?: string;
+  /** Load these backbone weights into student and teacher first (student.pretrained_weights). */
+  readonly pretrainedWeights?: string;
   readonly workers?: number;
   readonly provider?: Provider;
   readonly threads?: number;
   readonly checkpointEvery?: number;
   readonly evalEvery?: number;
-  /** Periodic evaluation of the teacher backbone (official keys); its numbers join the metrics. */
-  readonly evaluate?: (
-    teacherBackbone: ReadonlyMap<string, HostTensor>,
-    iteration: number,
-  ) => Promise<Record<string, number>>;
+  /** Periodic evaluation of the teacher (do_test); its numbers join the metrics. */
+  readonly evaluate?: (state: TrainState, iteration: number) => Promise<Record<string, number>>;
   readonly onStep?: (s: StepReport) => void;
 }
 
@@ -66,30 +74,29 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
   const { cfg, derived } = o.resolved;
   mkdirSync(o.outputDir, { recursive: true });
   saveResolvedConfig(o.resolved, o.outputDir);
-  const c = stepConfigFromTrain(o.resolved);
+  const provider = o.provider ?? "cpu";
+  const c = { ...stepConfigFromTrain(o.resolved), impl: implFor(provider) };
   const step = buildTrainStep(c);
   const runtime = await createRuntime({
-    provider: o.provider ?? "cpu",
+    provider,
+    ...trainRuntimeOptions(provider),
     ...(o.threads ? { threads: o.threads } : {}),
   });
   const exe = await runtime.compile(step.outputs);
   const ckptDir = join(o.outputDir, "checkpoints");
   let state = o.resume ? loadLatestCheckpoint(ckptDir) : null;
+  if (!state && o.modelWeights) state = loadStateFile(o.modelWeights, step);
   if (!state) {
-    const fresh = initialState(step, c, cfg.train.seed);
+    let fresh = initialState(step, { seed: cfg.train.seed });
+    if (o.pretrainedWeights) fresh = withPretrainedBackbone(fresh, o.pretrainedWeights);
     state = o.initFrom ? await initFromCheckpoint(o.initFrom, fresh, c, runtime) : fresh;
   }
   const resumedFrom = state.iteration;
   const total = Math.min(o.iters ?? derived.totalIters, derived.totalIters);
   const schedules = buildSchedules(cfg, derived);
   const loader = createSslLoader({
+    ...sslLoaderOptions(o.resolved),
     dataset: o.dataset,
-    seed: cfg.train.seed,
-    patchSize: derived.backbone.patchSize,
-    augmentation: augmentationFromTrain(o.resolved),
-    maskRatioMinMax: cfg.ibot.mask_ratio_min_max as [number, number],
-    maskProbability: cfg.ibot.mask_sample_probability,
-    batchSize: c.batch,
     workers: o.workers ?? 0,
     startBatch: state.iteration,
     numBatches: Math.max(0, total - state.iteration),
@@ -104,13 +111,13 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
       const batch = await loader.next();
       if (!batch) break;
       const sched = scheduledValues(schedules, it);
-      const out = await exe.run(stepFeeds(step, c, state, batch, sched, root.split(it)));
+      const out = await exe.run(stepFeeds(step, state, batch, sched, root.split(it)));
       const losses = lossValues(out, it);
-      state = nextState(state, out);
+      state = nextState(step, state, out);
       const done = state.iteration;
       let evalResult: Record<string, number> | undefined;
       if (o.evaluate && o.evalEvery && (done % o.evalEvery === 0 || done === total)) {
-        evalResult = await o.evaluate(teacherBackbone(state), done);
+        evalResult = await o.evaluate(state, done);
       }
       const report: StepReport = {
         iteration: done,
@@ -136,6 +143,69 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
   return { state, history, resumedFrom };
 }
 
+const LOSS_PREFIX = "loss.";
+
+/**
+ * A training state written by saveCheckpoint, as the start of a new run (MODEL.WEIGHTS, as
+ * fvcore's resume_or_load: weights, moments, centers and iteration). Every state tensor the step
+ * declares must be there with its shape.
+ */
+export function loadStateFile(path: string, step: TrainStepGraph): TrainState {
+  const tensors = readSafetensorsFile(path);
+  const iteration = Number(readSafetensorsMetadata(path).iteration ?? Number.NaN);
+  if (!Number.isInteger(iteration))
+    throw new CheckpointError(
+      path,
+      "has no iteration in its metadata; it is not a training checkpoint written by dinov2 train",
+      {
+        hint: "for backbone weights use student.pretrained_weights or --init-from",
+      },
+    );
+  for (const spec of step.signature.inputsOf("state")) {
+    const t = tensors.get(spec.name);
+    if (!t || !shapesEqual(t.shape, spec.shape))
+      throw new CheckpointError(
+        path,
+        t
+          ? `shape [${t.shape}] does not fit the model's [${spec.shape}]`
+          : "missing from the training state",
+        { key: spec.name },
+      );
+  }
+  return { iteration, tensors };
+}
+
+/**
+ * `state` with the student and teacher backbones replaced by the weights at `path` (any
+ * checkpoint loadCheckpoint reads), as SSLMetaArch loads student.pretrained_weights into the
+ * student and then copies the student into the teacher. Heads and moments are kept.
+ */
+export function withPretrainedBackbone(state: TrainState, path: string): TrainState {
+  const { stateDict, file } = loadCheckpoint(path);
+  const out = new Map(state.tensors);
+  for (const prefix of [STATE.student, STATE.teacher]) {
+    const bb = `${prefix}backbone.`;
+    for (const [name, init] of state.tensors) {
+      if (!name.startsWith(bb)) continue;
+      const key = name.slice(bb.length);
+      const w = stateDict.get(key);
+      if (!w || !shapesEqual(w.shape, init.shape))
+        throw new CheckpointError(
+          file,
+          w
+            ? `shape [${w.shape}] does not fit the student's [${init.shape}]`
+            : "missing; the student backbone needs it",
+          {
+            key,
+            hint: "student.pretrained_weights must hold a backbone of the student's architecture",
+          },
+        );
+      out.set(name, w);
+    }
+  }
+  return { ...state, tensors: out };
+}
+
 /** The teacher backbone under the official state_dict keys. */
 export function teacherBackbone(state: TrainState): Map<string, HostTensor> {
   const prefix = "teacher.backbone.";
@@ -146,14 +216,16 @@ export function teacherBackbone(state: TrainState): Map<string, HostTensor> {
   );
 }
 
-/** The reported losses of one step; a NaN or infinite term stops the run, naming it. */
+/** The reported losses of one step (`loss.*` outputs); a NaN or infinite term stops the run. */
 export function lossValues(
   out: Readonly<Record<string, HostTensor>>,
   iteration: number,
 ): Record<string, number> {
   const losses: Record<string, number> = {};
-  for (const name of LOSS_NAMES) {
-    const v = toNumbers(out[`loss.${name}`]!)[0]!;
+  for (const [key, t] of Object.entries(out)) {
+    if (!key.startsWith(LOSS_PREFIX)) continue;
+    const name = key.slice(LOSS_PREFIX.length);
+    const v = toNumbers(t)[0]!;
     if (!Number.isFinite(v)) {
       throw new TrainingDivergedError(
         `iteration ${iteration}: loss term ${name} is ${v}; stopping (the last checkpoint is intact)`,

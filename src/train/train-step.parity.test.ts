@@ -5,9 +5,12 @@ import { describe, expect, it } from "vitest";
 import { expectClose, readJson, setsWith } from "../../test/helpers/fixtures.js";
 import { testRuntime } from "../../test/helpers/op-check.js";
 import { fmtShape, type HostTensor, hostTensor, toNumbers } from "../core/index.js";
+import type { SslBatch } from "../data/collate.js";
+import { createRng } from "../data/rng.js";
 import { readSafetensorsFile } from "../io/index.js";
+import { initialState, stepFeeds } from "./state.js";
 import { type OfficialStepKeys, stepConfigFromOfficial } from "./step-config.js";
-import { buildTrainStep, LOSS_NAMES } from "./train-step.js";
+import { buildTrainStep, STATE } from "./train-step.js";
 
 interface StepFixtureJson {
   readonly config: OfficialStepKeys & {
@@ -20,6 +23,8 @@ interface StepFixtureJson {
   };
 }
 
+type Fixture = ReadonlyMap<string, HostTensor>;
+
 describe.each(setsWith("ssl_step_*.safetensors"))("training iteration, $path", ({ path }) => {
   it("losses, gradients, AdamW step, EMA teacher and centers equal the official iteration", async () => {
     const fx = readSafetensorsFile(path);
@@ -28,62 +33,40 @@ describe.each(setsWith("ssl_step_*.safetensors"))("training iteration, $path", (
     const step = buildTrainStep(cfg);
     const exe = await (await testRuntime()).compile(step.outputs);
 
-    const feeds: Record<string, HostTensor> = {};
-    const u = k.upperbound;
-    const idx = fx.get("in.mask_indices")!;
-    const w = fx.get("in.masks_weight")!;
-    const n = idx.data.length;
-    feeds.globalCrops = fx.get("in.global_crops")!;
-    if (cfg.nLocal > 0) feeds.localCrops = fx.get("in.local_crops")!;
-    feeds.masks = { ...fx.get("in.masks")!, dtype: "bool" } as HostTensor;
-    feeds.maskIndices = hostTensor(
-      "int64",
-      [u],
-      BigInt64Array.from({ length: u }, (_, i) => (i < n ? (idx.data as BigInt64Array)[i]! : 0n)),
+    const student = new Map(
+      [...fx]
+        .filter(([key]) => key.startsWith(STATE.student))
+        .map(([key, t]) => [key.slice(STATE.student.length), t]),
     );
-    feeds.maskWeights = hostTensor(
-      "float32",
-      [u],
-      Float32Array.from({ length: u }, (_, i) => (i < n ? (w.data as Float32Array)[i]! : 0)),
+    expect([...step.paramKeys].sort()).toEqual([...student.keys()].sort());
+    // The production feed code: the state the step declares, the batch, the schedule.
+    const feeds = stepFeeds(
+      step,
+      initialState(step, { student }),
+      fixtureBatch(fx, k),
+      {
+        lr: k.lr,
+        lastLayerLr: k.last_layer_lr,
+        wd: k.wd,
+        momentum: k.momentum,
+        teacherTemp: k.teacher_temp,
+      },
+      createRng(0),
     );
-    feeds.maskValid = hostTensor(
-      "float32",
-      [u],
-      Float32Array.from({ length: u }, (_, i) => (i < n ? 1 : 0)),
-    );
-    feeds.nMasked = hostTensor("float32", [], [n]);
-    const scalars = {
-      lr: k.lr,
-      lastLayerLr: k.last_layer_lr,
-      wd: k.wd,
-      momentum: k.momentum,
-      teacherTemp: k.teacher_temp,
-      bc1: 1 - k.adamw_betas[0],
-      bc2: 1 - k.adamw_betas[1],
-    };
-    for (const [name, v] of Object.entries(scalars)) feeds[name] = hostTensor("float32", [], [v]);
-    for (const key of step.paramKeys) {
-      const init = fx.get(`student.${key}`);
-      if (!init) throw new Error(`fixture lacks student.${key}`);
-      feeds[`student.${key}`] = init;
-      feeds[`teacher.${key}`] = init;
-      feeds[`adam.m.${key}`] = hostTensor("float32", init.shape);
-      feeds[`adam.v.${key}`] = hostTensor("float32", init.shape);
-    }
-    const expectedKeys = [...fx.keys()]
-      .filter((key) => key.startsWith("student."))
-      .map((key) => key.slice(8))
-      .sort();
-    expect([...step.paramKeys].sort()).toEqual(expectedKeys);
-    for (const [name, t] of exe.inputs)
-      if (name.endsWith("Center")) feeds[name] = hostTensor("float32", t.shape);
     const out = await exe.run(feeds);
 
-    for (const name of LOSS_NAMES) {
-      const want = fx.get(`out.loss.${name}`)!;
+    const losses = step.signature.outputsOf("loss").map((o) => o.name);
+    expect(losses.sort()).toEqual(
+      [...fx.keys()]
+        .filter((n) => n.startsWith("out.loss."))
+        .map((n) => n.slice(4))
+        .sort(),
+    );
+    for (const name of losses) {
+      const want = fx.get(`out.${name}`)!;
       expectClose(
-        `out.loss.${name}`,
-        hostTensor("float32", want.shape, toNumbers(out[`loss.${name}`]!)),
+        `out.${name}`,
+        hostTensor("float32", want.shape, toNumbers(out[name]!)),
         want,
         1e-3,
       );
@@ -104,15 +87,44 @@ describe.each(setsWith("ssl_step_*.safetensors"))("training iteration, $path", (
         g,
       );
     }
-    for (const [fk, ok] of [
-      ["after.dino_center", "new.dinoCenter"],
-      ["after.ibot_center", "new.ibotCenter"],
+    for (const [fk, state] of [
+      ["after.dino_center", STATE.dinoCenter],
+      ["after.ibot_center", STATE.ibotCenter],
     ] as const) {
       const want = fx.get(fk);
-      if (want) expectClose(fk, out[ok]!, want, 1e-3);
+      if (want) expectClose(fk, out[`new.${state}`]!, want, 1e-3);
     }
   });
 });
+
+/** The fixture's collated batch (official collate output) as our SslBatch. */
+function fixtureBatch(fx: Fixture, k: StepFixtureJson["config"]): SslBatch {
+  const get = (name: string) => {
+    const t = fx.get(name);
+    if (!t) throw new Error(`fixture lacks ${name}`);
+    return t;
+  };
+  const idx = get("in.mask_indices");
+  const g = get("in.global_crops");
+  const local = fx.get("in.local_crops");
+  const n = idx.data.length;
+  return {
+    batchSize: k.batch_size,
+    nGlobalCrops: 2,
+    nLocalCrops: k.local_crops_number,
+    globalCropsSize: k.global_crops_size,
+    localCropsSize: k.local_crops_size,
+    nPatches: (g.shape[2]! / k.patch_size) * (g.shape[3]! / k.patch_size),
+    globalCrops: g.data as Float32Array,
+    localCrops: (local?.data as Float32Array | undefined) ?? new Float32Array(0),
+    masks: Uint8Array.from(toNumbers(get("in.masks"))),
+    maskIndices: Int32Array.from(toNumbers(idx)),
+    maskWeights: Float32Array.from(toNumbers(get("in.masks_weight"))),
+    nMaskedPatches: n,
+    upperbound: k.upperbound,
+    labels: new Int32Array(k.batch_size).fill(-1),
+  };
+}
 
 /**
  * AdamW's first step moves a weight by about lr·sign(grad): where the reference gradient is float

@@ -1,130 +1,148 @@
-// ONE graph per training iteration: teacher targets, student outputs, the DINO/iBOT/KoLeo losses,
-// backward, per-submodule gradient clipping, AdamW with the official parameter groups, the EMA
-// teacher and the center updates. Port of SSLMetaArch.forward_backward and the loop body of
-// dinov2/train/train.py; all state enters and leaves as graph inputs and outputs.
-import { grad, input, mul, type Tensor, withScope } from "../core/index.js";
-import { bindInputs } from "../nn/module.js";
+// ONE graph per training iteration, read like SSLMetaArch: `forwardBackward` (teacher targets,
+// student outputs, the DINO/iBOT/KoLeo losses, gradients) and `optimizerStep` (per-submodule
+// clipping, AdamW with the official parameter groups, the EMA teacher, the center updates).
+// Every input and output is declared in a StepSignature (step-signature.ts).
+import { grad, mul, type Tensor, withScope } from "../core/index.js";
+import { namedParams } from "../nn/module.js";
 import { type DropPlan, dropPathRates, dropPlan } from "./drop-path.js";
 import { adamwUpdate } from "./optimizer.js";
 import { paramMultipliers } from "./param-groups.js";
-import { type SslLosses, sslLosses, studentOutputs, teacherTargets } from "./ssl-losses.js";
-import { type SslArch, SslModel, submoduleOf } from "./ssl-model.js";
+import {
+  type Centers,
+  N_GLOBAL_CROPS,
+  type SslLosses,
+  sslLosses,
+  studentOutputs,
+  teacherTargets,
+} from "./ssl-losses.js";
+import { SslModel, submoduleOf } from "./ssl-model.js";
+import { declareBatch, declareScalars, type StepBatch, type StepScalars } from "./step-batch.js";
+import { lossTerms, OFFICIAL_IMPL, type StepConfig } from "./step-config.js";
+import { type StateInit, StepSignature } from "./step-signature.js";
 import { clipByNorm, emaUpdate } from "./updates.js";
 
-export interface StepConfig {
-  readonly arch: SslArch;
-  readonly batch: number;
-  readonly globalSize: number;
-  readonly localSize: number;
-  readonly nLocal: number;
-  /** Size of the padded masked-token buffer (the official collate's upperbound). */
-  readonly upperbound: number;
-  readonly centering: "centering" | "sinkhorn_knopp";
-  readonly studentTemp: number;
-  readonly centerMomentum: number;
-  readonly dinoLossWeight: number;
-  readonly koleoLossWeight: number;
-  readonly ibotLossWeight: number;
-  readonly clipGrad: number;
-  readonly adamwBetas: readonly [number, number];
-  readonly adamwEps: number;
-  readonly layerwiseDecay: number;
-  readonly patchEmbedLrMult: number;
-  readonly dropPathRate: number;
-  readonly dropPathUniform: boolean;
-  /**
-   * The paper's efficient implementation (default true): crops packed through the linear layers
-   * and stochastic depth on the kept samples only. false: one forward per crop size and masked
-   * drop path, the plain formulation (for benchmarks and equivalence checks).
-   */
-  readonly efficient?: boolean;
-  /** Overrides `efficient` for sequence packing alone (benchmarks measure each technique). */
-  readonly packing?: boolean;
-  /** Overrides `efficient` for stochastic depth alone: kept-subset rows or a per-row mask. */
-  readonly dropPathMode?: "efficient" | "mask";
-  /** Also output the raw gradients (`grad.student.*`), e.g. for parity checks. */
-  readonly emitGrads?: boolean;
-}
-
 export interface TrainStepGraph {
+  readonly config: StepConfig;
+  /** Every input and output of the graph, with its role; state paired with its update. */
+  readonly signature: StepSignature;
   readonly outputs: Readonly<Record<string, Tensor>>;
-  /** Parameter keys (`backbone.cls_token`, ...), in state_dict order. */
+  /** Student parameter keys (`backbone.cls_token`, ...), in state_dict order. */
   readonly paramKeys: readonly string[];
   readonly drop: DropPlan;
   readonly student: SslModel;
+  readonly teacher: SslModel;
 }
 
-/** Names of the loss outputs, as the official code reports them. */
-export const LOSS_NAMES = [
-  "dino_local_crops_loss",
-  "dino_global_crops_loss",
-  "koleo_loss",
-  "ibot_loss",
-  "total",
-] as const;
+/** State name prefixes: the training state is one flat map of named tensors. */
+export const STATE = {
+  student: "student.",
+  teacher: "teacher.",
+  adamM: "adam.m.",
+  adamV: "adam.v.",
+  studentEma: "student_ema.",
+  dinoCenter: "dinoCenter",
+  ibotCenter: "ibotCenter",
+} as const;
 
-/** Builds the whole iteration. Feed names: see `stepInputNames` in train/step-state.ts. */
 export function buildTrainStep(c: StepConfig): TrainStepGraph {
-  const student = new SslModel(c.arch);
-  const teacher = new SslModel(c.arch);
-  const s = withScope("student", () => bindInputs(student, "student."));
-  const t = withScope("teacher", () => bindInputs(teacher, "teacher."));
-  const keys = [...s.keys()];
-  const batch = stepBatchInputs(c);
-  const scalars = {
-    lr: input("lr", []),
-    lastLayerLr: input("lastLayerLr", []),
-    wd: input("wd", []),
-    momentum: input("momentum", []),
-    teacherTemp: input("teacherTemp", []),
-    bc1: input("bc1", []),
-    bc2: input("bc2", []),
-  };
-  const p = c.arch.backbone.patchSize;
-  const groups = [
-    { batch: 2 * c.batch, tokens: tokensPerCrop(c, c.globalSize / p) },
-    ...(c.nLocal > 0
-      ? [{ batch: c.nLocal * c.batch, tokens: tokensPerCrop(c, c.localSize / p) }]
-      : []),
-  ];
-  const rates = dropPathRates(c.dropPathRate, c.arch.backbone.depth, c.dropPathUniform);
-  const packing = c.packing ?? c.efficient ?? true;
-  const mode = c.dropPathMode ?? ((c.efficient ?? true) ? "efficient" : "mask");
-  const plans = packing
-    ? [dropPlan(groups, rates, { mode })]
-    : groups.map((g, i) => dropPlan([g], rates, { mode, prefix: `drop${i}` }));
-  const drop: DropPlan = { blocks: plans[0]!.blocks, inputs: plans.flatMap((p) => p.inputs) };
-  const targets = withScope("teacher", () =>
-    teacherTargets(teacher, batch, scalars.teacherTemp, c),
+  const sig = new StepSignature();
+  const teacherSpec = c.teacher ?? { kind: "ema" };
+  const frozenTeacher = teacherSpec.kind === "frozen";
+  const recompute = c.impl?.recomputeBudgetGiB;
+  const student = new SslModel(
+    recompute === undefined
+      ? c.arch
+      : { ...c.arch, backbone: { ...c.arch.backbone, recomputeBudgetGiB: recompute } },
   );
-  const outs = withScope("student", () =>
-    studentOutputs(
-      student,
-      batch,
-      plans.map((p) => p.blocks),
+  const teacher = new SslModel(frozenTeacher ? teacherSpec.arch : c.arch);
+  const s = withScope("student", () =>
+    bindState(sig, student, STATE.student, (key) => ({ kind: "param", key })),
+  );
+  withScope("teacher", () =>
+    bindState(
+      sig,
+      teacher,
+      STATE.teacher,
+      (key): StateInit => (frozenTeacher ? { kind: "given", key } : { kind: "param", key }),
+      frozenTeacher,
     ),
   );
-  const losses: SslLosses = withScope("loss", () => sslLosses(outs, targets, batch, c));
-  const grads = grad(
-    losses.total,
-    keys.map((k) => s.get(k)!),
+  const keys = [...s.keys()];
+  const scalars = declareScalars(sig);
+  const batch = declareBatch(sig, c, lossTerms(c).dino);
+  const centers = declareCenters(sig, c, teacher);
+  const fb = forwardBackward(c, student, teacher, [...s.values()], batch, scalars, centers, sig);
+  for (const [name, t] of Object.entries(fb.losses.reported)) sig.output("loss", `loss.${name}`, t);
+  if (c.emitGrads)
+    for (const [i, k] of keys.entries()) sig.output("grad", `grad.student.${k}`, fb.grads[i]!);
+  optimizerStep(c, sig, keys, s, fb.grads, scalars, frozenTeacher);
+  if (centers.dino) sig.update(STATE.dinoCenter, fb.newCenters.dino!);
+  if (centers.ibot) sig.update(STATE.ibotCenter, fb.newCenters.ibot!);
+  return {
+    config: c,
+    signature: sig,
+    outputs: sig.seal(),
+    paramKeys: keys,
+    drop: fb.drop,
+    student,
+    teacher,
+  };
+}
+
+interface ForwardBackward {
+  readonly losses: SslLosses;
+  readonly grads: Tensor[];
+  readonly newCenters: Centers;
+  readonly drop: DropPlan;
+}
+
+/** SSLMetaArch.forward_backward: teacher targets, student outputs, losses, gradients. */
+function forwardBackward(
+  c: StepConfig,
+  student: SslModel,
+  teacher: SslModel,
+  params: readonly Tensor[],
+  batch: StepBatch,
+  scalars: StepScalars,
+  centers: Centers,
+  sig: StepSignature,
+): ForwardBackward {
+  const drop = studentDropPlan(c, sig, batch.localCrops !== undefined);
+  const targets = withScope("teacher", () =>
+    teacherTargets(teacher, batch, scalars.teacherTemp, c, centers),
   );
-  const outputs: Record<string, Tensor> = {};
-  for (const n of LOSS_NAMES) outputs[`loss.${n}`] = losses.reported[n];
-  const clipped = withScope("clip", () => clipPerSubmodule(keys, grads, c.clipGrad));
+  const outs = withScope("student", () => studentOutputs(student, batch, drop.perForward, c));
+  const losses = withScope("loss", () => sslLosses(outs, targets, batch, c));
+  const grads = grad(losses.total, params);
+  return { losses, grads, newCenters: targets.newCenters, drop: drop.plan };
+}
+
+/** The optimizer part of the loop body: clip, AdamW, EMA teacher (and the student EMA). */
+function optimizerStep(
+  c: StepConfig,
+  sig: StepSignature,
+  keys: readonly string[],
+  params: ReadonlyMap<string, Tensor>,
+  grads: readonly Tensor[],
+  scalars: StepScalars,
+  frozenTeacher: boolean,
+): void {
+  const clipped =
+    c.clipGrad > 0 ? withScope("clip", () => clipPerSubmodule(keys, grads, c.clipGrad)) : grads;
   keys.forEach((k, i) => {
-    if (c.emitGrads) outputs[`grad.student.${k}`] = grads[i]!;
+    const p = params.get(k)!;
     const m = paramMultipliers(k, {
       numLayers: c.arch.backbone.depth,
       layerwiseDecay: c.layerwiseDecay,
       patchEmbedLrMult: c.patchEmbedLrMult,
     });
+    const zeros: StateInit = { kind: "zeros" };
     const adam = withScope(`adamw.${k}`, () =>
       adamwUpdate(
         {
-          param: s.get(k)!,
-          m: input(`adam.m.${k}`, s.get(k)!.shape),
-          v: input(`adam.v.${k}`, s.get(k)!.shape),
+          param: p,
+          m: sig.state(STATE.adamM + k, p.shape, zeros),
+          v: sig.state(STATE.adamV + k, p.shape, zeros),
         },
         clipped[i]!,
         {
@@ -138,46 +156,84 @@ export function buildTrainStep(c: StepConfig): TrainStepGraph {
         },
       ),
     );
-    outputs[`new.student.${k}`] = adam.param;
-    outputs[`new.adam.m.${k}`] = adam.m;
-    outputs[`new.adam.v.${k}`] = adam.v;
-    outputs[`new.teacher.${k}`] = withScope(`ema.${k}`, () =>
-      emaUpdate(t.get(k)!, adam.param, scalars.momentum),
-    );
+    sig.update(STATE.student + k, adam.param);
+    sig.update(STATE.adamM + k, adam.m);
+    sig.update(STATE.adamV + k, adam.v);
+    if (!frozenTeacher) {
+      sig.update(
+        STATE.teacher + k,
+        withScope(`ema.${k}`, () =>
+          emaUpdate(sig.tensorOf(STATE.teacher + k), adam.param, scalars.momentum),
+        ),
+      );
+    }
+    if (c.studentEma) {
+      const ema = sig.state(STATE.studentEma + k, p.shape, { kind: "param", key: k });
+      sig.update(
+        STATE.studentEma + k,
+        withScope(`student_ema.${k}`, () => emaUpdate(ema, adam.param, scalars.momentum)),
+      );
+    }
   });
-  outputs["new.dinoCenter"] = targets.newDinoCenter;
-  if (targets.newIbotCenter) outputs["new.ibotCenter"] = targets.newIbotCenter;
-  return { outputs, paramKeys: keys, drop, student };
 }
 
-function tokensPerCrop(c: StepConfig, grid: number): number {
-  return 1 + c.arch.backbone.numRegisterTokens + grid * grid;
+/** Binds every parameter of `model` to a state input `prefix + key`; returns them by key. */
+function bindState(
+  sig: StepSignature,
+  model: SslModel,
+  prefix: string,
+  init: (key: string) => StateInit,
+  frozen = false,
+): Map<string, Tensor> {
+  const out = new Map<string, Tensor>();
+  for (const [key, p] of namedParams(model)) {
+    const t = sig.state(prefix + key, p.shape, init(key), { frozen });
+    p.bind(t);
+    out.set(key, t);
+  }
+  return out;
 }
 
-export interface StepBatch {
-  readonly globalCrops: Tensor; // [2B, 3, G, G], crop-major
-  readonly localCrops: Tensor | undefined; // [nL*B, 3, L, L]
-  readonly masks: Tensor; // bool [2B, P]
-  readonly maskIndices: Tensor; // int64 [U], padded
-  readonly maskWeights: Tensor; // [U], 0 on padding
-  readonly maskValid: Tensor; // [U], 1 on the n masked rows
-  readonly nMasked: Tensor; // scalar
-}
-
-function stepBatchInputs(c: StepConfig): StepBatch {
-  const p = c.arch.backbone.patchSize;
-  const gp = (c.globalSize / p) ** 2;
+/** Softmax centering keeps an EMA center per loss term that is on; Sinkhorn-Knopp keeps none. */
+function declareCenters(sig: StepSignature, c: StepConfig, teacher: SslModel): Centers {
+  if (c.centering !== "centering") return {};
+  const on = lossTerms(c);
+  const zeros: StateInit = { kind: "zeros" };
+  const k = teacher.arch.dinoHead?.outDim;
+  const ki = (teacher.arch.ibotHead ?? teacher.arch.dinoHead)?.outDim;
   return {
-    globalCrops: input("globalCrops", [2 * c.batch, 3, c.globalSize, c.globalSize]),
-    localCrops:
-      c.nLocal > 0
-        ? input("localCrops", [c.nLocal * c.batch, 3, c.localSize, c.localSize])
-        : undefined,
-    masks: input("masks", [2 * c.batch, gp], "bool"),
-    maskIndices: input("maskIndices", [c.upperbound], "int64"),
-    maskWeights: input("maskWeights", [c.upperbound]),
-    maskValid: input("maskValid", [c.upperbound]),
-    nMasked: input("nMasked", []),
+    ...(on.dino && k ? { dino: sig.state(STATE.dinoCenter, [1, k], zeros) } : {}),
+    ...(on.ibot && ki ? { ibot: sig.state(STATE.ibotCenter, [1, 1, ki], zeros) } : {}),
+  };
+}
+
+/**
+ * The student's stochastic-depth plan: one plan over the packed crop groups, or one per group
+ * (a forward pass per crop size) without packing.
+ */
+function studentDropPlan(
+  c: StepConfig,
+  sig: StepSignature,
+  useLocal: boolean,
+): { plan: DropPlan; perForward: DropPlan["blocks"][] } {
+  const impl = c.impl ?? OFFICIAL_IMPL;
+  const p = c.arch.backbone.patchSize;
+  const tokens = (grid: number) => 1 + c.arch.backbone.numRegisterTokens + grid * grid;
+  const groups = [
+    { batch: N_GLOBAL_CROPS * c.batch, tokens: tokens(c.globalSize / p) },
+    ...(useLocal ? [{ batch: c.nLocal * c.batch, tokens: tokens(c.localSize / p) }] : []),
+  ];
+  const rates = dropPathRates(c.dropPathRate, c.arch.backbone.depth, c.dropPathUniform);
+  const declare = (name: string, shape: readonly number[], dtype?: "int64") =>
+    sig.input("drop-path", name, shape, dtype);
+  const plans = impl.packing
+    ? [dropPlan(groups, rates, { mode: impl.dropPath, declare })]
+    : groups.map((g, i) =>
+        dropPlan([g], rates, { mode: impl.dropPath, prefix: `drop${i}`, declare }),
+      );
+  return {
+    plan: { blocks: plans[0]!.blocks, inputs: plans.flatMap((q) => q.inputs) },
+    perForward: plans.map((q) => q.blocks),
   };
 }
 

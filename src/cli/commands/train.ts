@@ -2,9 +2,11 @@
 // synthetic set), with checkpoints, resume, periodic k-NN and the teacher exported at the end.
 import { join } from "node:path";
 import { loadConfigFile, PRESET_NAMES, resolveConfig } from "../../config/index.js";
+import { configNotices } from "../../config/notices.js";
 import { parseProvider } from "../../runtime/index.js";
+import { runSettingsFromConfig } from "../../train/run-settings.js";
 import { defineCommand } from "../command.js";
-import { intFlag, requiredFlag } from "../flag-values.js";
+import { intFlag } from "../flag-values.js";
 import { datasetFromFlag, type KnnSets, loadLabeled, trainWithReports } from "../train-run.js";
 
 export const trainCommand = defineCommand({
@@ -22,13 +24,12 @@ export const trainCommand = defineCommand({
     data: {
       type: "string",
       valueName: "DIR",
-      description: 'images to train on (recursive), or "synthetic"',
-      default: "synthetic",
+      description: 'images to train on (recursive), or "synthetic" (default: train.dataset_path)',
     },
     "output-dir": {
       type: "string",
       valueName: "DIR",
-      description: "where checkpoints, metrics and exports go",
+      description: "where checkpoints, metrics and exports go (default: train.output_dir)",
     },
     config: {
       type: "string",
@@ -63,20 +64,18 @@ export const trainCommand = defineCommand({
     "eval-every": {
       type: "string",
       valueName: "N",
-      description: "k-NN every N iterations",
-      default: "250",
+      description:
+        "evaluate the teacher every N iterations: export it to eval/training_<N>/, k-NN with --val (default: evaluation.eval_period_iterations)",
     },
     "checkpoint-every": {
       type: "string",
       valueName: "N",
-      description: "checkpoint every N iterations",
-      default: "100",
+      description: "checkpoint every N iterations (default: train.saveckp_freq epochs)",
     },
     workers: {
       type: "string",
       valueName: "N",
-      description: "data loading worker threads",
-      default: "1",
+      description: "data loading worker threads (default: train.num_workers, at most the cores)",
     },
     provider: {
       type: "string",
@@ -97,7 +96,6 @@ export const trainCommand = defineCommand({
     "dinov2 train --preset vits14-demo --output-dir runs/hr --init-from runs/demo/checkpoints/checkpoint-0000500.safetensors --set crops.global_crops_size=112 --iters 100",
   ],
   run: async (v, ctx) => {
-    const outputDir = requiredFlag(v["output-dir"], "output-dir", "train");
     const log = (s: string) => process.stderr.write(`${s}\n`);
     const sets = [...v.set, ...(v.seed !== undefined ? [`train.seed=${v.seed}`] : [])];
     const resolved = resolveConfig({
@@ -106,8 +104,11 @@ export const trainCommand = defineCommand({
       sets,
     });
     const { cfg, derived } = resolved;
+    const settings = runSettingsFromConfig(resolved);
+    for (const line of [...configNotices(cfg), ...settings.notes]) log(line);
+    const outputDir = v["output-dir"] ?? settings.outputDir;
     const size = Math.max(64, cfg.crops.global_crops_size + 8);
-    const dataset = await datasetFromFlag(v.data, cfg.train.seed, size, log);
+    const dataset = await datasetFromFlag(v.data ?? settings.data, cfg.train.seed, size, log);
     let knn: KnnSets | undefined;
     if (v.val) {
       const side = cfg.crops.global_crops_size;
@@ -129,11 +130,20 @@ export const trainCommand = defineCommand({
       ...(v.iters !== undefined ? { iters: intFlag(v.iters, "iters", { min: 1 }) } : {}),
       resume: v.resume,
       ...(v["init-from"] ? { initFrom: v["init-from"] } : {}),
-      workers: intFlag(v.workers, "workers", { min: 0 }),
+      workers:
+        v.workers === undefined ? settings.workers : intFlag(v.workers, "workers", { min: 0 }),
+      ...(settings.modelWeights ? { modelWeights: settings.modelWeights } : {}),
+      ...(settings.pretrainedWeights ? { pretrainedWeights: settings.pretrainedWeights } : {}),
       provider: parseProvider(v.provider),
       ...(v.threads !== undefined ? { threads: intFlag(v.threads, "threads", { min: 1 }) } : {}),
-      checkpointEvery: intFlag(v["checkpoint-every"], "checkpoint-every", { min: 1 }),
-      evalEvery: intFlag(v["eval-every"], "eval-every", { min: 1 }),
+      checkpointEvery:
+        v["checkpoint-every"] === undefined
+          ? settings.checkpointEvery
+          : intFlag(v["checkpoint-every"], "checkpoint-every", { min: 1 }),
+      evalEvery:
+        v["eval-every"] === undefined
+          ? settings.evalEvery
+          : intFlag(v["eval-every"], "eval-every", { min: 0 }),
       ...(knn ? { knn } : {}),
       log,
     });
