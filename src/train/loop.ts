@@ -56,6 +56,8 @@ export interface StepReport {
   readonly losses: Readonly<Record<string, number>>;
   readonly lr: number;
   readonly secondsPerIter: number;
+  /** Of secondsPerIter, the time spent waiting for the loader's batch. */
+  readonly dataWaitSeconds: number;
   readonly eval?: Readonly<Record<string, number>>;
 }
 
@@ -110,6 +112,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
       const t0 = performance.now();
       const batch = await loader.next();
       if (!batch) break;
+      const dataWaitSeconds = (performance.now() - t0) / 1000;
       const sched = scheduledValues(schedules, it);
       const out = await exe.run(stepFeeds(step, state, batch, sched, root.split(it)));
       const losses = lossValues(out, it);
@@ -125,6 +128,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
         losses,
         lr: sched.lr,
         secondsPerIter: (performance.now() - t0) / 1000,
+        dataWaitSeconds,
         ...(evalResult ? { eval: evalResult } : {}),
       };
       history.push(report);
