@@ -26,8 +26,9 @@ export const OFFICIAL_IMPL: StepImpl = { packing: true, dropPath: "efficient" };
 
 /**
  * The implementation per execution provider, from `npm run bench -- train-step` (README table).
- * CPU: every block recomputed (peak RSS of the ViT-S/14 recipe step at batch 8 from 9.1 to 5.8
- * GiB; 2.5 GiB with onnxruntime's arena off, see trainRuntimeOptions).
+ * CPU: every block recomputed (peak RSS of the ViT-S/14 recipe step at batch 8, first step: 9.1
+ * -> 5.8 GiB; with onnxruntime's arena off too, see trainRuntimeOptions: 2.5 GiB, 4.1 GiB over
+ * three steps, against 9.2 GiB for the previous default). Other providers: not measured yet.
  */
 export function implFor(provider: string): StepImpl {
   return provider === "cpu" ? { ...OFFICIAL_IMPL, recomputeBudgetGiB: 0 } : OFFICIAL_IMPL;
