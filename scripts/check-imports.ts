@@ -14,6 +14,7 @@ interface LayerRule {
 }
 
 const EVERYTHING_BUT_CLI = [
+  "web",
   "core",
   "onnx",
   "runtime",
@@ -40,7 +41,7 @@ const RULES: Readonly<Record<string, LayerRule>> = {
   data: {
     may: ["core"],
     packages: "any",
-    coreFiles: ["dtype.js", "host-tensor.js", "errors.js", "resample.js"],
+    coreFiles: ["dtype.js", "host-tensor.js", "errors.js", "resample.js", "xoshiro.js"],
   },
   train: {
     may: ["core", "nn", "models", "losses", "runtime", "data", "config", "io", "onnx"],
@@ -54,12 +55,21 @@ const RULES: Readonly<Record<string, LayerRule>> = {
   },
   curate: { may: ["core", "runtime", "models", "eval", "data", "io"], packages: "any" },
   config: { may: [], packages: "any" },
+  // The `dinov2 serve` page, bundled for browsers (scripts/build-page.ts): only pure-TS files
+  // below it; the bundler fails on any Node import, and tsconfig.web.json has no Node types.
+  web: {
+    may: ["core", "data", "config", "eval", "inference"],
+    packages: "any",
+    coreFiles: ["errors.js", "resample.js"],
+  },
   cli: { may: EVERYTHING_BUT_CLI, packages: "any" },
   // src/index.ts, the package entry: the public barrels.
   ".": { may: EVERYTHING_BUT_CLI, packages: "any" },
 };
 
 const ONLY_RUNTIME = /^onnxruntime-/;
+/** The browser page runs the model in onnxruntime-web; src/runtime is onnxruntime-node's. */
+const WEB_RUNTIME: Readonly<Record<string, string>> = { web: "onnxruntime-web" };
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const src = join(root, "src");
@@ -94,8 +104,10 @@ process.stdout.write(`check-imports: ok (${files} files)\n`);
 
 function check(file: string, layer: string, rule: LayerRule, spec: string): string | undefined {
   if (!spec.startsWith(".")) {
-    if (ONLY_RUNTIME.test(spec) && layer !== "runtime")
-      return "only src/runtime imports onnxruntime";
+    const web = WEB_RUNTIME[layer];
+    const isWebRuntime = web !== undefined && (spec === web || spec.startsWith(`${web}/`));
+    if (ONLY_RUNTIME.test(spec) && layer !== "runtime" && !isWebRuntime)
+      return `only src/runtime imports onnxruntime (and src/web ${WEB_RUNTIME.web})`;
     if (rule.packages === "none") return `src/${layer} imports no packages and no node: modules`;
     return undefined;
   }

@@ -3,12 +3,12 @@
 import { scanImageFolder } from "../data/datasets/image-folder.js";
 import { extractFeatures } from "../eval/features.js";
 import type { FeatureSet } from "../eval/metrics.js";
-import { resolveModel } from "../inference/model-spec.js";
 import type { Backbone } from "../models/backbone.js";
 import { createRuntime, PROVIDERS, type Runtime } from "../runtime/index.js";
 import type { Flags } from "./command.js";
-import { asUsage, choiceFlag, intFlag, requiredFlag } from "./flag-values.js";
+import { choiceFlag, intFlag, requiredFlag } from "./flag-values.js";
 import { loadLabeled } from "./knn-monitor.js";
+import { MODEL_ARCH_FLAGS, resolveModelFlags } from "./model-flags.js";
 import { UsageError } from "./usage-error.js";
 
 /** The flags every frozen-feature evaluation takes. */
@@ -18,6 +18,7 @@ export const EVAL_FLAGS = {
     valueName: "FILE|DIR|PRESET",
     description: "checkpoint, HF folder or preset name (random weights)",
   },
+  ...MODEL_ARCH_FLAGS,
   train: {
     type: "string",
     valueName: "DIR",
@@ -56,9 +57,7 @@ export async function evalSplits(
   command: string,
   log: (s: string) => void,
 ): Promise<EvalSplits> {
-  const { backbone, description } = asUsage("--model", () =>
-    resolveModel(requiredFlag(v.model, "model", command)),
-  );
+  const { backbone, description } = resolveModelFlags(requiredFlag(v.model, "model", command), v);
   log(`model: ${description}`);
   const runtime = await createRuntime({
     provider: choiceFlag(v.provider ?? "cpu", "provider", PROVIDERS),

@@ -1,9 +1,13 @@
 // k-NN evaluation of a backbone during or after training (official protocol: L2-normalised CLS
-// features, T = 0.07, k = 10 and 20): labeled images preprocessed once, features per evaluation.
+// features, T = 0.07, k = 10 and 20): labeled images preprocessed once, features per evaluation
+// through one session (the weights are graph inputs). Which images index and which query: see
+// planKnnSets.
 import type { HostTensor } from "../core/index.js";
-import { type DatasetSpec, openDataset } from "../data/datasets/dataset.js";
+import { type DatasetSpec, datasetLength, openDataset } from "../data/datasets/dataset.js";
+import { SYNTHETIC_CLASSES } from "../data/datasets/synthetic.js";
 import { extractFeatures } from "../eval/features.js";
 import { knnEval } from "../eval/knn.js";
+import { heldOutSplit, stratifiedSample } from "../eval/knn-split.js";
 import { evalTransform, preprocessInto } from "../inference/preprocess.js";
 import type { Backbone } from "../models/backbone.js";
 import type { VitOptions } from "../models/presets.js";
@@ -18,20 +22,35 @@ export interface LabeledImages {
   readonly side: number;
 }
 
-/** Decodes up to `limit` labeled images of a dataset with the evaluation transform at `side`. */
-export async function loadLabeled(
+/** Decodes up to `limit` labeled images of a dataset (all by default) with the eval transform. */
+export function loadLabeled(
   spec: DatasetSpec,
   side: number,
   patchSize: number,
   limit = Number.POSITIVE_INFINITY,
 ): Promise<LabeledImages> {
+  const n = Math.min(datasetLength(spec), limit);
+  return loadLabeledAt(
+    spec,
+    side,
+    patchSize,
+    Array.from({ length: n }, (_, i) => i),
+  );
+}
+
+/** Decodes the labeled images at `positions` of a dataset with the evaluation transform. */
+export async function loadLabeledAt(
+  spec: DatasetSpec,
+  side: number,
+  patchSize: number,
+  positions: readonly number[],
+): Promise<LabeledImages> {
   const ds = openDataset(spec);
   const t = evalTransform(side, patchSize);
-  const n = Math.min(ds.length, limit);
   const per = 3 * side * side;
-  const images = new Float32Array(n * per);
+  const images = new Float32Array(positions.length * per);
   const labels: number[] = [];
-  for (let i = 0; i < n; i++) {
+  for (const i of positions) {
     const rec = await ds.get(i);
     if (!rec) continue;
     preprocessInto(rec, t, images, labels.length * per);
@@ -44,6 +63,76 @@ export async function loadLabeled(
     labels: Int32Array.from(labels),
     count: labels.length,
     side,
+  };
+}
+
+/** The labels of a dataset without decoding it (-1 for unlabeled images). */
+export function datasetLabels(spec: DatasetSpec): number[] {
+  if (spec.kind === "image-folder") return [...spec.labels];
+  const k = spec.numClasses ?? SYNTHETIC_CLASSES.length;
+  return Array.from({ length: spec.length }, (_, i) => i % k);
+}
+
+function classNames(spec: DatasetSpec): readonly string[] {
+  if (spec.kind === "image-folder") return spec.classNames;
+  return SYNTHETIC_CLASSES.slice(0, spec.numClasses ?? SYNTHETIC_CLASSES.length).map((c) => c.name);
+}
+
+export interface KnnPlan {
+  readonly index: { readonly spec: DatasetSpec; readonly positions: readonly number[] };
+  readonly queries: { readonly spec: DatasetSpec; readonly positions: readonly number[] };
+  /** Which images are the index and which the queries, for the log and the run's report. */
+  readonly description: string;
+}
+
+/**
+ * The k-NN monitor's sets for `train --val`. With labeled training images (class subfolders of
+ * --data named as --val's) the index is a stratified sample of --data and the queries one of
+ * --val; otherwise --val is split per seed into an index and held-out queries that never overlap,
+ * stratified over classes. Each side holds at most `max` images.
+ */
+export function planKnnSets(
+  data: DatasetSpec,
+  val: DatasetSpec,
+  seed: number,
+  max = 5000,
+): KnnPlan {
+  const valLabels = datasetLabels(val);
+  if (valLabels.some((l) => l < 0))
+    throw new Error("--val needs labeled images: one subfolder per class");
+  const dataLabeled = data.kind === "image-folder" && data.classNames.length > 0;
+  if (dataLabeled) {
+    const a = classNames(data).join(", ");
+    const b = classNames(val).join(", ");
+    if (a !== b)
+      throw new Error(
+        `--data and --val name different classes (--data: ${a}; --val: ${b}); the k-NN monitor needs the same classes`,
+      );
+    const index = stratifiedSample(datasetLabels(data), max, seed);
+    const queries = stratifiedSample(valLabels, max, seed + 1);
+    return {
+      index: { spec: data, positions: index },
+      queries: { spec: val, positions: queries },
+      description: `k-NN monitor: index ${index.length} images of --data, queries ${queries.length} images of --val (stratified over ${valLabels.length ? new Set(valLabels).size : 0} classes, seed ${seed})`,
+    };
+  }
+  const split = heldOutSplit(valLabels, { seed, maxIndex: max, maxQueries: max });
+  return {
+    index: { spec: val, positions: split.index },
+    queries: { spec: val, positions: split.queries },
+    description: `k-NN monitor: --data has no class labels, so --val is split: index ${split.index.length} images, held-out queries ${split.queries.length} images (disjoint, stratified over ${new Set(valLabels).size} classes, seed ${seed})`,
+  };
+}
+
+/** Decodes the planned sets. */
+export async function loadKnnSets(
+  plan: KnnPlan,
+  side: number,
+  patchSize: number,
+): Promise<{ index: LabeledImages; queries: LabeledImages }> {
+  return {
+    index: await loadLabeledAt(plan.index.spec, side, patchSize, plan.index.positions),
+    queries: await loadLabeledAt(plan.queries.spec, side, patchSize, plan.queries.positions),
   };
 }
 
@@ -66,6 +155,7 @@ export function knnMonitor(
         await extractFeatures(runtime, backbone, [set.images], {
           batchSize: 64,
           imageSize: set.side,
+          weightsAs: "inputs", // one session for every evaluation of the run
         })
       ).cls;
     const dim = options.embedDim;

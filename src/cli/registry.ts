@@ -3,21 +3,25 @@
 // it below (the order here is the order of `dinov2 --help`).
 import type { Command } from "./command.js";
 import { demoCommand } from "./commands/demo.js";
+import { distillCommand } from "./commands/distill.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { embedCommand } from "./commands/embed.js";
 import { evalKnnCommand } from "./commands/eval-knn.js";
 import { evalLinearCommand } from "./commands/eval-linear.js";
 import { exportOnnxCommand } from "./commands/export-onnx.js";
 import { inspectGraphCommand } from "./commands/inspect-graph.js";
+import { serveCommand } from "./commands/serve.js";
 import { trainCommand } from "./commands/train.js";
 
 export const COMMANDS: readonly Command[] = [
   demoCommand,
   trainCommand,
+  distillCommand,
   doctorCommand,
   embedCommand,
   evalKnnCommand,
   evalLinearCommand,
   exportOnnxCommand,
+  serveCommand,
   inspectGraphCommand,
 ];

@@ -16,7 +16,14 @@ import { DinoVisionTransformer } from "../models/vision-transformer.js";
 import { createRuntime, type Provider, type Runtime } from "../runtime/index.js";
 import { exportTeacher, saveTeacherForEval } from "../train/export.js";
 import { stepConfigFromTrain } from "../train/from-config.js";
-import { runTraining, type StepReport, type TrainResult, teacherBackbone } from "../train/loop.js";
+import {
+  resultBackbone,
+  resultPrefix,
+  runTraining,
+  type StepReport,
+  type TrainResult,
+} from "../train/loop.js";
+import type { SslNetwork } from "../train/ssl-teacher.js";
 import { knnMonitor, type LabeledImages, loadLabeled } from "./knn-monitor.js";
 import { createProgressBar } from "./progress.js";
 
@@ -50,6 +57,7 @@ export interface TrainRunFlags {
   readonly initFrom?: string;
   readonly modelWeights?: string;
   readonly pretrainedWeights?: string;
+  readonly distillTeacher?: SslNetwork;
   readonly workers: number;
   readonly provider: Provider;
   readonly threads?: number;
@@ -89,6 +97,7 @@ export async function trainWithReports(f: TrainRunFlags): Promise<TrainRunOutcom
     ...(f.initFrom ? { initFrom: f.initFrom } : {}),
     ...(f.modelWeights ? { modelWeights: f.modelWeights } : {}),
     ...(f.pretrainedWeights ? { pretrainedWeights: f.pretrainedWeights } : {}),
+    ...(f.distillTeacher ? { distillTeacher: f.distillTeacher } : {}),
     workers: f.workers,
     provider: f.provider,
     ...(f.threads ? { threads: f.threads } : {}),
@@ -102,8 +111,9 @@ export async function trainWithReports(f: TrainRunFlags): Promise<TrainRunOutcom
               join(f.outputDir, "eval", `training_${iteration}`),
               state,
               c.arch.backbone,
+              resultPrefix(state),
             );
-            return monitor ? monitor(teacherBackbone(state)) : {};
+            return monitor ? monitor(resultBackbone(state)) : {};
           },
         }
       : {}),
@@ -117,7 +127,7 @@ export async function trainWithReports(f: TrainRunFlags): Promise<TrainRunOutcom
   if (result.history.length > 0 || result.resumedFrom > 0) {
     const exported = exportTeacher(
       join(f.outputDir, "export"),
-      teacherBackbone(result.state),
+      resultBackbone(result.state),
       c.arch.backbone,
     );
     files.teacher_official = exported.official;

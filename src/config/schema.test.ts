@@ -50,7 +50,7 @@ describe("TrainConfig schema", () => {
     const err = configError(() => parseConfig({ optimizer: {} }));
     expect(err.path).toBe("optimizer");
     expect(err.message).toMatchInlineSnapshot(
-      `"config: unknown key "optimizer"; expected a key of the top level: MODEL, compute_precision, dino, ibot, train, student, teacher, optim, crops, evaluation"`,
+      `"config: unknown key "optimizer"; expected a key of the top level: MODEL, compute_precision, dino, ibot, train, student, teacher, optim, crops, evaluation, distillation"`,
     );
   });
 

@@ -135,6 +135,7 @@ export const TrainConfig = z.strictObject({
       min_lr: z.number().min(0).default(1.0e-6),
       clip_grad: z.number().min(0).default(3.0), // 0 disables clipping
       freeze_last_layer_epochs: int(0).default(1),
+      freeze_backbone_iters: int(0).default(0), // ours: head warm-up when continuing from weights
       scaling_rule: z.enum(SCALING_RULES).default("sqrt_wrt_1024"),
       patch_embed_lr_mult: z.number().min(0).default(0.2),
       layerwise_decay: z.number().positive().default(0.9),
@@ -154,6 +155,15 @@ export const TrainConfig = z.strictObject({
     })
     .prefault({}),
   evaluation: z.strictObject({ eval_period_iterations: z.int().default(12500) }).prefault({}),
+  // Ours (the official code never released distillation): the paper's §5 recipe as defaults.
+  distillation: z
+    .strictObject({
+      teacher_weights: z.string().default(""), // a frozen teacher with heads; set: distill
+      ibot_all_patches: z.boolean().default(true), // no masking; iBOT on every patch token
+      student_ema: z.boolean().default(true), // a spare EMA of the student is the result
+      student_drop_path_rate: z.number().min(0).lt(1).default(0), // no stochastic depth
+    })
+    .prefault({}),
 });
 
 export type TrainConfig = z.infer<typeof TrainConfig>;

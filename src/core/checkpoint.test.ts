@@ -7,7 +7,7 @@ import { grad } from "./grad.js";
 import { type HostTensor, hostTensor } from "./host-tensor.js";
 import { add, exp, input, matmul, mul, softmax, sum, tanh } from "./ops/index.js";
 import type { Tensor } from "./tensor.js";
-import { topoSort } from "./topo.js";
+import { topoSort } from "./graph.js";
 
 const N = 5;
 const D = 4;

@@ -12,8 +12,8 @@
 import { DTYPE_BYTES } from "./dtype.js";
 import { add, mul, reshape, slice } from "./ops/index.js";
 import type { Shape } from "./shape.js";
-import { nodesBuilt, Tensor, withScope } from "./tensor.js";
-import { topoSort } from "./topo.js";
+import { Tensor, withScope } from "./tensor.js";
+import { topoSort } from "./graph.js";
 
 /** A traced stretch of the forward graph between `inputs` and `outputs`. */
 export interface Segment {
@@ -25,17 +25,19 @@ export interface Segment {
   readonly bytes: number;
 }
 
-/** Traces `fn(inputs)` and records the nodes it built from them as a segment. */
+/**
+ * Traces `fn(inputs)` and records the nodes between the inputs and the outputs as a segment:
+ * every node on a path from an input to an output (a value fn computes from the inputs).
+ */
 export function traceSegment(
   inputs: readonly Tensor[],
   fn: (inputs: readonly Tensor[]) => readonly Tensor[],
 ): Segment {
-  const first = nodesBuilt();
   const outputs = fn(inputs);
   const dependsOnInput = new Set<Tensor>(inputs);
   const nodes: Tensor[] = [];
   for (const t of topoSort(outputs)) {
-    if (t.id < first || dependsOnInput.has(t)) continue;
+    if (dependsOnInput.has(t)) continue;
     if (t.inputs.some((x) => dependsOnInput.has(x))) {
       dependsOnInput.add(t);
       nodes.push(t);

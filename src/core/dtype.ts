@@ -22,6 +22,17 @@ export const DTYPE_BYTES: Readonly<Record<DType, number>> = {
   bool: 1,
 };
 
+/** ONNX TensorProto.DataType codes (onnx.proto): the one table, for Cast and initializers. */
+export const ONNX_DTYPE: Readonly<Record<DType, number>> = {
+  float32: 1,
+  float64: 11,
+  float16: 10,
+  int64: 7,
+  int32: 6,
+  int8: 3,
+  bool: 9,
+};
+
 /** Short names used by the graph printer and error messages (`f32[2,3]`). */
 export const DTYPE_SHORT: Readonly<Record<DType, string>> = {
   float32: "f32",

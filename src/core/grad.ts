@@ -2,13 +2,11 @@
 // Op-agnostic: every rule comes from the op's own definition.
 import { recomputedSegmentOf, replaySegment, type Segment } from "./checkpoint.js";
 import { assert, ShapeError } from "./errors.js";
+import { topoSort } from "./graph.js";
 import { add, expand, reshape, scalar, sum as sumAxes, zeros } from "./ops/index.js";
 import { fmtShape, type Shape, shapesEqual } from "./shape.js";
 import type { Tensor } from "./tensor.js";
 import { withScope } from "./tensor.js";
-import { topoSort } from "./topo.js";
-
-export { topoSort };
 
 /** Sums a broadcast gradient back to `shape` (leading axes and axes of size 1). */
 export function sumToShape(g: Tensor, shape: Shape): Tensor {

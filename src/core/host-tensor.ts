@@ -47,12 +47,6 @@ export function hostTensor<D extends DType>(
   return { dtype, shape: [...shape], data: arr };
 }
 
-/** Reads element i of any host tensor as a JS number (int64 converted). */
-export function elementAt(t: HostTensor, i: number): number {
-  const v = t.data[i];
-  return typeof v === "bigint" ? Number(v) : (v as number);
-}
-
 /** The elements of a host tensor as JS numbers (int64 converted). */
 export function toNumbers(t: HostTensor): number[] {
   return Array.from(t.data as ArrayLike<number | bigint>, (v) => Number(v));

@@ -29,7 +29,37 @@ export interface OnnxEmitter {
   constTensor(value: HostTensor): string;
   /** The name of a graph input, declared once. */
   input(name: string, type: ValueType): string;
+  /** The default-domain opset the graph is written for (see emitReduce). */
+  readonly opset: number;
 }
+
+/**
+ * A Reduce* node over `axes`, spelled for the emitter's opset: axes are an input from opset 13
+ * for ReduceSum and from opset 18 for the others, an attribute before (an attribute above those
+ * opsets is ignored by onnxruntime, silently reducing over every axis).
+ */
+export function emitReduce(
+  b: OnnxEmitter,
+  opType: ReduceOpType,
+  x: string,
+  axes: readonly number[],
+  keepDims: boolean,
+): string {
+  const keepdims = keepDims ? 1 : 0;
+  const axesAsInput = b.opset >= (opType === "ReduceSum" ? 13 : 18);
+  return axesAsInput
+    ? b.node(opType, [x, b.constInt64(axes)], { keepdims })
+    : b.node(opType, [x], { axes: [...axes], keepdims });
+}
+
+export type ReduceOpType =
+  | "ReduceSum"
+  | "ReduceMean"
+  | "ReduceMax"
+  | "ReduceMin"
+  | "ReduceProd"
+  | "ReduceL2"
+  | "ReduceLogSumExp";
 
 export interface VjpContext<A> {
   readonly ins: readonly Tensor[];

@@ -1,5 +1,5 @@
 // Graph -> SSA text (jaxpr-like), for tests, `dinov2 inspect-graph` and error context.
-import { topoSort } from "./grad.js";
+import { topoSort } from "./graph.js";
 import { fmtType, type Tensor } from "./tensor.js";
 
 /**

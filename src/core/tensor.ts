@@ -9,12 +9,10 @@ export interface ValueType {
   readonly dtype: DType;
 }
 
-let nextId = 0;
 const scopeStack: string[] = [];
 
 /** A value in a traced graph. Built only by ops; never mutated. */
 export class Tensor implements ValueType {
-  readonly id: number;
   readonly scope: string;
 
   constructor(
@@ -25,7 +23,6 @@ export class Tensor implements ValueType {
     readonly shape: Shape,
     readonly dtype: DType,
   ) {
-    this.id = nextId++;
     this.scope = currentScope();
   }
 
@@ -55,9 +52,4 @@ export function withScope<T>(name: string, fn: () => T): T {
 
 export function currentScope(): string {
   return scopeStack.filter((s) => s.length > 0).join(".");
-}
-
-/** How many nodes have been built so far: ids at or past this mark are built after the call. */
-export function nodesBuilt(): number {
-  return nextId;
 }

@@ -1,6 +1,8 @@
 // Seeded, splittable host RNG (xoshiro128** seeded by a murmur3-mixed key path). `split(key)`
 // derives an independent stream from the parent's key path only, never from its draw count.
 
+import { xoshiro128ss } from "../core/xoshiro.js";
+
 export type RngKey = number | string;
 
 /** A stateful stream of random numbers; create with `createRng(seed)`, derive with `split`. */
@@ -31,19 +33,7 @@ export function createRng(seed: RngKey): Rng {
 }
 
 function fromKey(key: readonly number[], path: string): Rng {
-  const s = new Uint32Array(key);
-  if ((s[0]! | s[1]! | s[2]! | s[3]!) === 0) s[0] = 1; // xoshiro's one forbidden state
-  const nextU32 = (): number => {
-    const result = Math.imul(rotl(Math.imul(s[1]!, 5), 7), 9) >>> 0;
-    const t = s[1]! << 9;
-    s[2]! ^= s[0]!;
-    s[3]! ^= s[1]!;
-    s[1]! ^= s[2]!;
-    s[0]! ^= s[3]!;
-    s[2]! ^= t;
-    s[3] = rotl(s[3]!, 11);
-    return result;
-  };
+  const nextU32 = xoshiro128ss(new Uint32Array(key));
   const uniform01 = (): number => ((nextU32() >>> 5) * 67108864 + (nextU32() >>> 6)) / 2 ** 53;
   const int = (lo: number, hiExclusive: number): number => {
     const range = hiExclusive - lo;
@@ -124,8 +114,4 @@ function fmix32(h: number): number {
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
-}
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
 }

@@ -68,6 +68,12 @@ describe("extractFeatures", () => {
     expectClose(got.cls, want.subarray(0, 2 * 24));
   });
 
+  it("gives the same features with the weights fed as graph inputs", async () => {
+    const rt = await testRuntime();
+    const got = await extractFeatures(rt, backbone, [all], { batchSize: 5, weightsAs: "inputs" });
+    expectClose(got.cls, (await direct()).cls!.data as Float32Array);
+  });
+
   it("rejects a batch that is not whole images", async () => {
     const rt = await testRuntime();
     await expect(

@@ -1,8 +1,10 @@
-// Frozen-backbone feature extraction (dinov2/eval/utils.py extract_features): one inference graph
-// with the weights baked in as constants, fed fixed-size batches; the last batch is zero-padded.
-import { input, numel, ShapeError } from "../core/index.js";
+// Frozen-backbone feature extraction (dinov2/eval/utils.py extract_features): one inference graph,
+// fed fixed-size batches; the last batch is zero-padded. The weights are baked in as constants, or
+// fed as graph inputs when the same architecture runs with changing weights (the k-NN monitor
+// during training): then one session serves every checkpoint.
+import { type HostTensor, input, numel, ShapeError } from "../core/index.js";
 import type { Backbone } from "../models/backbone.js";
-import { bindConstants } from "../nn/module.js";
+import { bindConstants, bindInputs } from "../nn/module.js";
 import type { Runtime } from "../runtime/index.js";
 
 export interface ExtractOptions {
@@ -12,7 +14,15 @@ export interface ExtractOptions {
   readonly withPatches?: boolean;
   /** Square input side in pixels; default the backbone's imgSize. */
   readonly imageSize?: number;
+  /**
+   * "constants" (default): weights baked into the graph, one session per checkpoint.
+   * "inputs": weights fed at every run, one session per architecture and batch shape.
+   */
+  readonly weightsAs?: "constants" | "inputs";
 }
+
+/** Prefix of the graph inputs that carry the weights with `weightsAs: "inputs"`. */
+export const WEIGHT_INPUT_PREFIX = "weights.";
 
 export interface ExtractedFeatures {
   readonly count: number;
@@ -46,19 +56,27 @@ export async function extractFeatures(
       `batchSize must be a positive integer; got ${batchSize}`,
     );
   }
-  bindConstants(backbone.model, backbone.weights);
+  const weightFeeds: Record<string, HostTensor> = {};
+  if (opts.weightsAs === "inputs") {
+    for (const key of bindInputs(backbone.model, WEIGHT_INPUT_PREFIX).keys()) {
+      const w = backbone.weights.get(key);
+      if (!w) throw new ShapeError("extractFeatures", `the weights lack ${key}`);
+      weightFeeds[WEIGHT_INPUT_PREFIX + key] = w;
+    }
+  } else bindConstants(backbone.model, backbone.weights);
   const shape = [batchSize, o.inChans, side, side];
   const f = backbone.model.forwardFeatures(input("images", shape));
   const exe = await runtime.compile(
     opts.withPatches ? { cls: f.clsToken, patches: f.patchTokens } : { cls: f.clsToken },
   );
+  for (const name of Object.keys(weightFeeds)) if (!exe.inputs.has(name)) delete weightFeeds[name];
   const numPatches = f.patchTokens.shape[1]!;
   const imageSize = numel(shape) / batchSize;
   const cls: Float32Array[] = [];
   const patches: Float32Array[] = [];
   let count = 0;
   const run = async (batch: Float32Array, n: number) => {
-    const out = await exe.run({ images: { dtype: "float32", shape, data: batch } });
+    const out = await exe.run({ ...weightFeeds, images: { dtype: "float32", shape, data: batch } });
     cls.push((out.cls!.data as Float32Array).slice(0, n * o.embedDim));
     if (opts.withPatches) {
       patches.push((out.patches!.data as Float32Array).slice(0, n * numPatches * o.embedDim));

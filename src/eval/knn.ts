@@ -3,7 +3,7 @@
 // (an approximate index or vector DB would change them), and the queries run once, so an index
 // would not pay for itself. The 4×4-blocked loop does 1–3 GFLOP/s on one core: 10k × 10k × 384
 // in about a minute, 50k × 50k in 10–25 minutes, with no dependency and O(N·maxK) memory.
-import { ShapeError } from "../core/index.js";
+import { ShapeError } from "../core/errors.js";
 import { checkFeatureSet, classCount, type FeatureSet, isInTopK } from "./metrics.js";
 
 export interface KnnOptions {

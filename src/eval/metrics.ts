@@ -1,5 +1,5 @@
 // Top-k accuracy over class scores, as dinov2/eval/metrics.py (MulticlassAccuracy, average="micro").
-import { ShapeError } from "../core/index.js";
+import { ShapeError } from "../core/errors.js";
 
 /** Features of N samples with their labels: `features` is [N, dim], row-major. */
 export interface FeatureSet {

@@ -1,9 +1,9 @@
 // Patch matching between two images (the paper's Fig. 10): mutual nearest neighbours of the patch
 // features by cosine similarity, and a picture with lines between the matched patch centres.
-import { ShapeError } from "../core/index.js";
+import { ShapeError } from "../core/errors.js";
 import { nearestNeighbours } from "./knn.js";
-import { blankImage, paste, type Rgb, type RgbImage } from "./png.js";
 import { fillDisc, strokePolyline } from "./raster.js";
+import { blankImage, paste, type Rgb, type RgbImage } from "./rgb-image.js";
 
 export interface PatchMatch {
   /** Patch index in image A / image B (row-major over the patch grid). */

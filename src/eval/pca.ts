@@ -1,7 +1,7 @@
 // The DINOv2 paper's patch-feature PCA pictures (Fig. 1): the first 3 principal components of
 // the patch tokens as RGB, optionally after a first-component threshold that drops the background.
-import { ShapeError } from "../core/index.js";
-import { type RgbImage, upscaleNearest } from "./png.js";
+import { ShapeError } from "../core/errors.js";
+import { type RgbImage, upscaleNearest } from "./rgb-image.js";
 
 export interface PcaPictureOptions {
   /**

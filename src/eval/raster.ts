@@ -1,7 +1,7 @@
 // Drawing on RgbImage for plots and match pictures: rectangles, anti-aliased thick polylines
 // (coverage by distance to the segment), discs and 5×7 bitmap text.
 import { GLYPH_H, GLYPH_W, glyph } from "./font5x7.js";
-import type { Rgb, RgbImage } from "./png.js";
+import type { Rgb, RgbImage } from "./rgb-image.js";
 
 /** A clip rectangle in pixels: [x0, x1) × [y0, y1). */
 export interface Rect {

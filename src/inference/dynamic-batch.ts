@@ -11,7 +11,7 @@ import {
   topoSort,
   withScope,
 } from "../core/index.js";
-import { type LoweredModel, type LowerOptions, lowerToOnnx } from "../onnx/index.js";
+import { type LoweredModel, type LowerOptions, lowerToOnnx, ONNX_OPSET } from "../onnx/index.js";
 
 /** Builds the graph's named outputs for one batch size. */
 export type BatchGraphBuilder = (batch: number) => Readonly<Record<string, Tensor>>;
@@ -125,6 +125,7 @@ function recordLowering(t: Tensor): EmitterCall[] {
   const calls: EmitterCall[] = [];
   let n = 0;
   const rec: OnnxEmitter = {
+    opset: ONNX_OPSET,
     node: (opType, inputs, attrs, domain) => {
       calls.push({ kind: "node", key: JSON.stringify([opType, inputs, attrKey(attrs), domain]) });
       return `%${n++}`;
@@ -234,6 +235,7 @@ function withBatchShapes(
         return value;
       };
       const emitter: OnnxEmitter = {
+        opset: b.opset,
         node: (...args) => counted(b.node(...args)),
         constScalar: (...args) => counted(b.constScalar(...args)),
         constTensor: (...args) => counted(b.constTensor(...args)),

@@ -4,7 +4,7 @@ import { mkdir, open, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { ConfigError } from "../config/errors.js";
 import { DTYPE_BYTES, type ValueType } from "../core/index.js";
-import { optionsToHfConfig } from "../io/index.js";
+import { archMetadata, fsyncDirectory, optionsToHfConfig } from "../io/index.js";
 import type { Backbone } from "../models/backbone.js";
 import { type LoweredModel, lowerToOnnx } from "../onnx/index.js";
 import { hfGraph } from "./backbone-graph.js";
@@ -81,7 +81,10 @@ export async function exportOnnx(
   if (isExternal) bytesWritten += await writeAtomically(dataPath, model.externalData);
   const configPath = join(dir, "config.json");
   const preprocessorPath = join(dir, "preprocessor_config.json");
-  await writeFile(configPath, `${JSON.stringify(optionsToHfConfig(backbone.options), null, 2)}\n`);
+  // HF's config fields plus the full architecture under "dinov2_ts.arch" (interpolation and
+  // LayerScale settings HF's Dinov2Config has no field for).
+  const config = { ...optionsToHfConfig(backbone.options), ...archJson(backbone.options) };
+  await writeFile(configPath, `${JSON.stringify(config, null, 2)}\n`);
   await writeFile(preprocessorPath, `${JSON.stringify(preprocessorConfig(transform), null, 2)}\n`);
   return {
     modelPath: outputPath,
@@ -125,12 +128,20 @@ async function writeAtomically(
       for (let at = 0; at < c.length; ) at += (await fh.write(c, at)).bytesWritten;
       n += c.length;
     }
+    await fh.sync();
     await fh.close();
     await rename(tmp, path);
+    fsyncDirectory(dirname(path));
   } catch (e) {
     await fh.close().catch(() => undefined);
     await rm(tmp, { force: true });
     throw e;
   }
   return n;
+}
+
+function archJson(options: Backbone["options"]): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(archMetadata(options)).map(([k, v]) => [k, JSON.parse(v) as unknown]),
+  );
 }

@@ -4,7 +4,7 @@ import { mkdir, open, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, extname } from "node:path";
 import { ConfigError } from "../config/errors.js";
 import { hostTensor } from "../core/index.js";
-import { writeSafetensorsFile } from "../io/index.js";
+import { fsyncDirectory, writeSafetensorsFile } from "../io/index.js";
 import type { Embeddings } from "./embed.js";
 
 export const FEATURE_FORMATS = [".npy", ".safetensors"] as const;
@@ -92,8 +92,10 @@ export async function writeNpy(
     for (const chunk of [npyHeader(shape), littleEndianBytes(data)]) {
       for (let at = 0; at < chunk.length; ) at += (await fh.write(chunk, at)).bytesWritten;
     }
+    await fh.sync();
     await fh.close();
     await rename(tmp, path);
+    fsyncDirectory(dirname(path));
   } catch (e) {
     await fh.close().catch(() => undefined);
     await rm(tmp, { force: true });

@@ -36,12 +36,12 @@ export {
 } from "./features-file.js";
 export { type ImageInputs, listImageInputs } from "./image-inputs.js";
 export { type QuantizeReport, quantizeLinears } from "./int8.js";
+export { loadImage } from "./load-image.js";
 export { type ResolvedModel, resolveModel } from "./model-spec.js";
 export {
   checkImageSize,
   type EvalTransform,
   evalTransform,
-  loadImage,
   preprocessInto,
   resizedSize,
 } from "./preprocess.js";

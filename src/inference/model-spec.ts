@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import { ConfigError } from "../config/errors.js";
 import { type Backbone, createBackbone, loadBackbone } from "../models/backbone.js";
-import { isVitPreset, VIT_PRESETS, vitOptions } from "../models/presets.js";
+import { isVitPreset, VIT_PRESETS, type VitOptions, vitOptions } from "../models/presets.js";
 
 export interface ResolvedModel {
   readonly backbone: Backbone;
@@ -12,11 +12,19 @@ export interface ResolvedModel {
   readonly isRandom: boolean;
 }
 
-/** A path that exists is loaded; otherwise a preset name gives random weights from `seed`. */
-export function resolveModel(spec: string, seed = 0): ResolvedModel {
+/**
+ * A path that exists is loaded; otherwise a preset name gives random weights from `seed`.
+ * `arch` fills in what a bare checkpoint does not record (e.g. numHeads); the weights' shapes
+ * are still checked against it.
+ */
+export function resolveModel(
+  spec: string,
+  seed = 0,
+  arch: Partial<VitOptions> = {},
+): ResolvedModel {
   if (!existsSync(spec) && isVitPreset(spec)) {
     return {
-      backbone: createBackbone(vitOptions(spec), seed),
+      backbone: createBackbone(vitOptions(spec, arch), seed),
       description: `${spec} with random weights (seed ${seed})`,
       isRandom: true,
     };
@@ -26,7 +34,7 @@ export function resolveModel(spec: string, seed = 0): ResolvedModel {
       hint: `give a .pth/.safetensors file, a Hugging Face folder, or one of ${Object.keys(VIT_PRESETS).join(", ")} (random weights)`,
     });
   }
-  const backbone = loadBackbone(spec);
+  const backbone = loadBackbone(spec, arch);
   const o = backbone.options;
   return {
     backbone,

@@ -1,9 +1,10 @@
 // The official evaluation transform (dinov2/data/transforms.py make_classification_eval_transform):
 // Resize(256, BICUBIC) -> CenterCrop(224) -> ToTensor -> Normalize(ImageNet), at any image size.
+// Pure TypeScript (no Node or sharp imports): `dinov2 serve`'s page bundles this same file and
+// feeds it canvas-decoded pixels (src/web/decode.ts); Node decodes with sharp (load-image.ts).
 
 import { ConfigError } from "../config/errors.js";
 import { applySeparable, bicubicWeights } from "../core/resample.js";
-import { decodeImage } from "../data/decode.js";
 import { IMAGENET_MEAN, IMAGENET_STD, type Uint8Image } from "../data/image.js";
 import { roundHalfEven } from "../data/python-numerics.js";
 
@@ -83,16 +84,6 @@ export function preprocessInto(
       out[offset + base + p] = (Math.fround(v / 255) - m) / sd;
     }
   }
-}
-
-/** Decodes a file or encoded bytes with sharp and applies the transform: [3, S, S] floats. */
-export async function loadImage(
-  source: string | Uint8Array,
-  t: EvalTransform,
-): Promise<Float32Array> {
-  const out = new Float32Array(3 * t.cropPx * t.cropPx);
-  preprocessInto(await decodeImage(source), t, out);
-  return out;
 }
 
 /** torchvision's Resize(int) size rule: shorter side to `short`, longer side truncated. */

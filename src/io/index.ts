@@ -1,10 +1,12 @@
 // Checkpoint I/O: safetensors, PyTorch zip checkpoints, and the official/training/HF layouts.
+export { ARCH_METADATA_KEY, archMetadata, readArchMetadata } from "./arch-metadata.js";
 export { CheckpointError } from "./checkpoint-error.js";
 export {
   type CheckpointOptions,
   conventionalInterpolation,
   HEADS_BY_DIM,
 } from "./checkpoint-options.js";
+export { fsyncDirectory, writeFileDurably } from "./durable-write.js";
 export { hfConfigToOptions, optionsToHfConfig } from "./hf-config.js";
 export { hfToOfficial, officialToHf } from "./hf-layout.js";
 export { inferOptionsFromStateDict } from "./infer-options.js";

@@ -4,13 +4,14 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } fro
 import { dirname, join } from "node:path";
 import type { HostTensor } from "../core/host-tensor.js";
 import { fmtShape, shapesEqual } from "../core/shape.js";
+import { ARCH_METADATA_KEY, readArchMetadata } from "./arch-metadata.js";
 import { CheckpointError } from "./checkpoint-error.js";
 import { type CheckpointOptions, conventionalInterpolation } from "./checkpoint-options.js";
 import { hfConfigToOptions } from "./hf-config.js";
 import { inferOptionsFromStateDict } from "./infer-options.js";
 import { type CheckpointLayout, toOfficialStateDict } from "./layouts.js";
 import { flattenStateDict, readPth, readWholeFile } from "./pth.js";
-import { readSafetensorsFile } from "./safetensors.js";
+import { readSafetensorsFile, readSafetensorsMetadata } from "./safetensors.js";
 
 export interface LoadedCheckpoint {
   /** The path that was read (the weights file inside a directory). */
@@ -59,24 +60,49 @@ export function loadCheckpoint(path: string, opts: LoadCheckpointOptions = {}): 
       : fromWeights;
   const configPath = join(isDir ? path : dirname(path), "config.json");
   if (layout !== "hf" || !existsSync(configPath)) {
-    return { file, layout, stateDict, options: inferred };
+    const recorded = recordedArch(file);
+    if (recorded === undefined) return { file, layout, stateDict, options: inferred };
+    crossCheck(recorded, inferred, `${file} (__metadata__ ${ARCH_METADATA_KEY})`, file, false);
+    return {
+      file,
+      layout,
+      stateDict,
+      options: { ...inferred, ...recorded, ...pick(opts, "numHeads") },
+    };
   }
   const config = hfConfigToOptions(readJson(configPath), configPath);
-  for (const [option, field] of CHECKED) {
-    if (config[option] !== inferred[option]) {
-      throw new CheckpointError(
-        configPath,
-        `says ${option} = ${config[option]}, but the weights in ${file} have ${inferred[option]}`,
-        { key: field },
-      );
-    }
-  }
+  crossCheck(config, inferred, configPath, file, true);
   return {
     file,
     layout,
     stateDict,
     options: { ...inferred, ...config, ...pick(opts, "numHeads") },
   };
+}
+
+/** Refuses a recorded architecture that contradicts the weights' shapes. */
+function crossCheck(
+  recorded: CheckpointOptions,
+  inferred: CheckpointOptions,
+  source: string,
+  file: string,
+  hfFieldNames: boolean,
+): void {
+  for (const [option, field] of CHECKED) {
+    if (recorded[option] !== undefined && recorded[option] !== inferred[option]) {
+      throw new CheckpointError(
+        source,
+        `says ${option} = ${recorded[option]}, but the weights in ${file} have ${inferred[option]}`,
+        { key: hfFieldNames ? field : option },
+      );
+    }
+  }
+}
+
+/** The architecture recorded in a safetensors file's __metadata__ (files this project wrote). */
+function recordedArch(file: string): CheckpointOptions | undefined {
+  if (file.endsWith(".index.json") || readMagic(file) === "PK") return undefined;
+  return readArchMetadata(readSafetensorsMetadata(file), file);
 }
 
 /** Refuses a state dict that does not fit: the first key (in `expected` order) that is missing

@@ -1,19 +1,11 @@
 // safetensors read/write: 8-byte LE header length, JSON header, raw little-endian data section.
 // Mirrors the reference implementation's checks and layout (huggingface/safetensors).
-import { randomBytes } from "node:crypto";
-import {
-  closeSync,
-  fstatSync,
-  openSync,
-  readSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { InternalError } from "../core/errors.js";
 import type { HostTensor } from "../core/host-tensor.js";
 import { fmtShape, numel } from "../core/shape.js";
 import { CheckpointError } from "./checkpoint-error.js";
+import { writeFileDurably } from "./durable-write.js";
 import type { StoredDType } from "./tensor-bytes.js";
 import { decodeTensor, encodeTensor, isStoredDType, STORED_DTYPES } from "./tensor-bytes.js";
 
@@ -183,21 +175,14 @@ export function writeSafetensors(
   return out;
 }
 
-/** Writes atomically: a temporary file beside `path`, then a rename over it. */
+/** Writes atomically and durably: temporary file, fsync, rename, fsync of the directory. */
 export function writeSafetensorsFile(
   path: string,
   tensors: TensorDict,
   metadata?: Readonly<Record<string, string>>,
   opts: WriteSafetensorsOptions = {},
 ): void {
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
-  try {
-    writeFileSync(tmp, writeSafetensors(tensors, metadata, opts));
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
+  writeFileDurably(path, writeSafetensors(tensors, metadata, opts));
 }
 
 function readAt(fd: number, position: number, length: number): Uint8Array {

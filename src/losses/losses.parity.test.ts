@@ -1,7 +1,7 @@
 // Centering, center updates, KoLeo (value and gradient) and the DINO head (output and parameter
 // gradients) against the official code, for every losses.* and dino_head.* fixture set.
-import { describe, it } from "vitest";
-import { expectClose, readJson, setsWith } from "../../test/helpers/fixtures.js";
+import { it } from "vitest";
+import { describeEachFixture, expectClose, readJson } from "../../test/helpers/fixtures.js";
 import { testRuntime } from "../../test/helpers/op-check.js";
 import {
   grad,
@@ -28,7 +28,7 @@ async function run(
 
 const feed = (fx: Map<string, HostTensor>, key: string) => input(key, fx.get(key)!.shape);
 
-describe.each(setsWith("losses.safetensors"))("losses, set $set.name", ({ path }) => {
+describeEachFixture("losses.safetensors", "losses, set $set.name", ({ path }) => {
   const fx = readSafetensorsFile(path);
   const cfg = readJson<{ teacher_temp: number; center_momentum: number }>(
     path.replace(/\.safetensors$/, ".json"),
@@ -86,7 +86,7 @@ describe.each(setsWith("losses.safetensors"))("losses, set $set.name", ({ path }
   });
 });
 
-describe.each(setsWith("dino_head.safetensors"))("DINO head, set $set.name", ({ path }) => {
+describeEachFixture("dino_head.safetensors", "DINO head, set $set.name", ({ path }) => {
   it("output and parameter gradients equal the official DINOHead", async () => {
     const fx = readSafetensorsFile(path);
     const c = readJson<{

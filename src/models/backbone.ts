@@ -4,6 +4,7 @@ import type { HostTensor } from "../core/index.js";
 import {
   CheckpointError,
   type CheckpointOptions,
+  type LoadedCheckpoint,
   loadCheckpoint,
   validateStateDict,
 } from "../io/index.js";
@@ -17,6 +18,21 @@ export interface Backbone {
   /** Weights under the official state_dict keys. */
   readonly weights: ReadonlyMap<string, HostTensor>;
   readonly options: VitOptions;
+}
+
+/**
+ * A checkpoint that records no architecture (no config.json, no __metadata__) and whose width is
+ * not a multiple of 64: the number of attention heads cannot be told from the weights.
+ */
+export class UnknownHeadsError extends CheckpointError {
+  constructor(
+    file: string,
+    readonly embedDim: number,
+  ) {
+    super(file, `cannot tell the number of attention heads of a ${embedDim}-wide model`, {
+      hint: "give numHeads (loadBackbone's overrides); the checkpoint records no architecture",
+    });
+  }
 }
 
 /** Fresh weights for every parameter of `module`, drawn from `seed`. */
@@ -38,6 +54,14 @@ export function createBackbone(options: VitOptions, seed = 0): Backbone {
  */
 export function loadBackbone(path: string, overrides: Partial<VitOptions> = {}): Backbone {
   const ckpt = loadCheckpoint(path, overrides.numHeads ? { numHeads: overrides.numHeads } : {});
+  return backboneFromCheckpoint(ckpt, overrides);
+}
+
+/** A backbone from weights already read and normalised (see loadBackbone). */
+export function backboneFromCheckpoint(
+  ckpt: LoadedCheckpoint,
+  overrides: Partial<VitOptions> = {},
+): Backbone {
   const options: { -readonly [K in keyof VitOptions]: VitOptions[K] } = {
     ...VIT_DEFAULTS,
     ...definedOnly(ckpt.options),
@@ -45,15 +69,7 @@ export function loadBackbone(path: string, overrides: Partial<VitOptions> = {}):
   };
   if (ckpt.options.numHeads === undefined && overrides.numHeads === undefined) {
     // The weights' shapes do not show the head count; every DINOv2 model has 64 dims per head.
-    if (options.embedDim % 64 !== 0) {
-      throw new CheckpointError(
-        ckpt.file,
-        `cannot tell the number of attention heads of a ${options.embedDim}-wide model`,
-        {
-          hint: "pass numHeads (the checkpoint has no config.json saying it)",
-        },
-      );
-    }
+    if (options.embedDim % 64 !== 0) throw new UnknownHeadsError(ckpt.file, options.embedDim);
     options.numHeads = options.embedDim / 64;
   }
   const model = new DinoVisionTransformer(options);

@@ -1,7 +1,7 @@
 // Backbone parity with the official DinoVisionTransformer and Hugging Face Dinov2Model, for every
 // fixture set under $DINOV2_FIXTURES: all sizes and options come from each set's files.
-import { describe, expect, it } from "vitest";
-import { expectClose, readJson, setsWith } from "../../test/helpers/fixtures.js";
+import { expect, it } from "vitest";
+import { describeEachFixture, expectClose, readJson } from "../../test/helpers/fixtures.js";
 import { testRuntime } from "../../test/helpers/op-check.js";
 import { type HostTensor, input, type Tensor } from "../core/index.js";
 import { readSafetensorsFile } from "../io/index.js";
@@ -25,80 +25,73 @@ async function run(
   return exe.run(Object.fromEntries(Object.entries(feeds).filter(([k]) => exe.inputs.has(k))));
 }
 
-describe.each(setsWith("official_vit.safetensors"))(
-  "official backbone, set $set.name",
-  ({ path }) => {
-    const fx = readSafetensorsFile(path);
-    const { config } = readJson<{ config: OfficialVitConfig }>(
-      path.replace(/\.safetensors$/, ".json"),
+describeEachFixture("official_vit.safetensors", "official backbone, set $set.name", ({ path }) => {
+  const fx = readSafetensorsFile(path);
+  const { config } = readJson<{ config: OfficialVitConfig }>(
+    path.replace(/\.safetensors$/, ".json"),
+  );
+  const weights = new Map(
+    [...fx].filter(([k]) => k.startsWith("weights.")).map(([k, v]) => [k.slice(8), v]),
+  );
+  const hasLs = weights.has("blocks.0.ls1.gamma");
+  const build = () => {
+    const model = new DinoVisionTransformer(
+      vitOptionsFromOfficial(config, { layerscale: hasLs ? 1 : null }),
     );
-    const weights = new Map(
-      [...fx].filter(([k]) => k.startsWith("weights.")).map(([k, v]) => [k.slice(8), v]),
-    );
-    const hasLs = weights.has("blocks.0.ls1.gamma");
-    const build = () => {
-      const model = new DinoVisionTransformer(
-        vitOptionsFromOfficial(config, { layerscale: hasLs ? 1 : null }),
-      );
-      bindConstants(model, weights);
-      return model;
-    };
+    bindConstants(model, weights);
+    return model;
+  };
 
-    for (const variant of ["native", "resized", "masked"] as const) {
-      it(`forward_features (${variant}) equals the official outputs`, async () => {
-        const model = build();
-        const x = fx.get(variant === "resized" ? "in.resized" : "in.native")!;
-        const images = input("images", x.shape);
-        const masks =
-          variant === "masked" ? input("masks", fx.get("in.masks")!.shape, "bool") : undefined;
-        const f = model.forwardFeatures(images, masks);
-        const outs = Object.fromEntries(
-          Object.entries(FEATURE_KEYS).map(([k, ours]) => [k, f[ours]]),
-        );
-        const got = await run(outs, {
-          images: x,
-          masks: { ...fx.get("in.masks")!, dtype: "bool" } as HostTensor,
-        });
-        for (const k of Object.keys(FEATURE_KEYS)) {
-          const want = fx.get(`out.${variant}.${k}`);
-          if (want) expectClose(`out.${variant}.${k}`, got[k]!, want);
-        }
-      });
-    }
-
-    it("get_intermediate_layers(n=2, reshape, class token, norm) equals the official outputs", async () => {
-      const n = [...fx.keys()].filter((k) => /^out\.intermediate\.\d+\.cls$/.test(k)).length;
-      expect(n).toBeGreaterThan(0);
+  for (const variant of ["native", "resized", "masked"] as const) {
+    it(`forward_features (${variant}) equals the official outputs`, async () => {
       const model = build();
-      const x = fx.get("in.native")!;
-      const layers = model.getIntermediateLayers(input("images", x.shape), {
-        n,
-        reshape: true,
-        norm: true,
+      const x = fx.get(variant === "resized" ? "in.resized" : "in.native")!;
+      const images = input("images", x.shape);
+      const masks =
+        variant === "masked" ? input("masks", fx.get("in.masks")!.shape, "bool") : undefined;
+      const f = model.forwardFeatures(images, masks);
+      const outs = Object.fromEntries(
+        Object.entries(FEATURE_KEYS).map(([k, ours]) => [k, f[ours]]),
+      );
+      const got = await run(outs, {
+        images: x,
+        masks: { ...fx.get("in.masks")!, dtype: "bool" } as HostTensor,
       });
-      const outs: Record<string, Tensor> = {};
-      layers.forEach((l, i) => {
-        outs[`p${i}`] = l.patches;
-        outs[`c${i}`] = l.cls;
-      });
-      const got = await run(outs, { images: x });
-      for (let i = 0; i < n; i++) {
-        expectClose(
-          `out.intermediate.${i}.patch`,
-          got[`p${i}`]!,
-          fx.get(`out.intermediate.${i}.patch`)!,
-        );
-        expectClose(
-          `out.intermediate.${i}.cls`,
-          got[`c${i}`]!,
-          fx.get(`out.intermediate.${i}.cls`)!,
-        );
+      for (const k of Object.keys(FEATURE_KEYS)) {
+        const want = fx.get(`out.${variant}.${k}`);
+        if (want) expectClose(`out.${variant}.${k}`, got[k]!, want);
       }
     });
-  },
-);
+  }
 
-describe.each(setsWith("hf_dinov2*"))("Hugging Face backbone, $path", ({ path }) => {
+  it("get_intermediate_layers(n=2, reshape, class token, norm) equals the official outputs", async () => {
+    const n = [...fx.keys()].filter((k) => /^out\.intermediate\.\d+\.cls$/.test(k)).length;
+    expect(n).toBeGreaterThan(0);
+    const model = build();
+    const x = fx.get("in.native")!;
+    const layers = model.getIntermediateLayers(input("images", x.shape), {
+      n,
+      reshape: true,
+      norm: true,
+    });
+    const outs: Record<string, Tensor> = {};
+    layers.forEach((l, i) => {
+      outs[`p${i}`] = l.patches;
+      outs[`c${i}`] = l.cls;
+    });
+    const got = await run(outs, { images: x });
+    for (let i = 0; i < n; i++) {
+      expectClose(
+        `out.intermediate.${i}.patch`,
+        got[`p${i}`]!,
+        fx.get(`out.intermediate.${i}.patch`)!,
+      );
+      expectClose(`out.intermediate.${i}.cls`, got[`c${i}`]!, fx.get(`out.intermediate.${i}.cls`)!);
+    }
+  });
+});
+
+describeEachFixture("hf_dinov2*", "Hugging Face backbone, $path", ({ path }) => {
   it("last_hidden_state and pooler_output equal transformers'", async () => {
     const bb = loadBackbone(path);
     const fx = readSafetensorsFile(`${path}/expected.safetensors`);

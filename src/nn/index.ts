@@ -14,7 +14,6 @@ export { LayerNorm, LayerScale, Linear, type LinearOptions } from "./layers.js";
 export {
   bindConstants,
   bindInputs,
-  bindTensors,
   Module,
   namedParams,
   Param,

@@ -1,17 +1,15 @@
 // Parameter initialisers (timm/DINOv2 style) drawn from an explicit seeded generator.
-import { type HostTensor, hostTensor, numel, type Shape } from "../core/index.js";
+import { type HostTensor, hostTensor, numel, type Shape, xoshiro128ss } from "../core/index.js";
 
 export type Init = (shape: Shape, rng: InitRng) => HostTensor<"float32">;
 
-/**
- * A small seeded generator for initialisation only: xoshiro128** on 32-bit integers (Math.imul;
- * BigInt arithmetic made ViT-B initialisation take tens of seconds) and Box-Muller normals.
- */
+/** A small seeded generator for initialisation only: core's xoshiro128**, Box-Muller normals. */
 export class InitRng {
-  private readonly s = new Uint32Array(4);
+  private readonly next: () => number;
   private spare: number | undefined;
 
   constructor(seed: number) {
+    const s = new Uint32Array(4);
     let z = (seed >>> 0) ^ 0x9e3779b9;
     for (let i = 0; i < 4; i++) {
       // splitmix32 seeds the state
@@ -19,21 +17,9 @@ export class InitRng {
       let t = z;
       t = Math.imul(t ^ (t >>> 16), 0x85ebca6b);
       t = Math.imul(t ^ (t >>> 13), 0xc2b2ae35);
-      this.s[i] = (t ^ (t >>> 16)) >>> 0;
+      s[i] = (t ^ (t >>> 16)) >>> 0;
     }
-  }
-
-  private next(): number {
-    const s = this.s;
-    const r = Math.imul(rotl(Math.imul(s[1]!, 5), 7), 9) >>> 0;
-    const t = s[1]! << 9;
-    s[2]! ^= s[0]!;
-    s[3]! ^= s[1]!;
-    s[1]! ^= s[2]!;
-    s[0]! ^= s[3]!;
-    s[2]! ^= t;
-    s[3] = rotl(s[3]!, 11);
-    return r;
+    this.next = xoshiro128ss(s);
   }
 
   /** Uniform in [0, 1) with 53 random bits. */
@@ -53,10 +39,6 @@ export class InitRng {
     this.spare = r * Math.sin(2 * Math.PI * v);
     return r * Math.cos(2 * Math.PI * v);
   }
-}
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
 
 export const zeros: Init = (shape) => hostTensor("float32", shape);

@@ -83,15 +83,6 @@ export function bindConstants(module: Module, weights: ReadonlyMap<string, HostT
   }
 }
 
-/** Binds parameters to tensors you built (e.g. the student's inputs shared with another graph). */
-export function bindTensors(module: Module, tensors: ReadonlyMap<string, Tensor>): void {
-  for (const [key, p] of namedParams(module)) {
-    const t = tensors.get(key);
-    if (!t) throw new InternalError(`no tensor for parameter ${key}`);
-    p.bind(t);
-  }
-}
-
 /** The expected shape of every parameter, for checkpoint validation. */
 export function paramShapes(module: Module): Map<string, Shape> {
   return new Map(namedParams(module).map(([k, p]) => [k, p.shape]));

@@ -11,15 +11,7 @@ import {
 export const ONNX_OPSET = 17;
 export const ONNX_IR_VERSION = 8;
 
-export const ONNX_DTYPE: Readonly<Record<DType, number>> = {
-  float32: 1,
-  float64: 11,
-  float16: 10,
-  int64: 7,
-  int32: 6,
-  int8: 3,
-  bool: 9,
-};
+export { ONNX_DTYPE } from "../core/index.js";
 
 export interface NodeRecord {
   readonly opType: string;
@@ -45,6 +37,8 @@ export class OnnxBuilder implements OnnxEmitter {
   private counter = 0;
   private readonly smallConsts = new Map<string, string>();
   private readonly producer = new Map<string, NodeRecord>();
+
+  constructor(readonly opset: number = ONNX_OPSET) {}
 
   private fresh(base: string): string {
     const prefix = this.scope ? `${this.scope}/` : "";

@@ -7,13 +7,7 @@ import {
   topoSort,
   type ValueType,
 } from "../core/index.js";
-import {
-  type NodeRecord,
-  ONNX_DTYPE,
-  ONNX_IR_VERSION,
-  ONNX_OPSET,
-  OnnxBuilder,
-} from "./builder.js";
+import { type NodeRecord, ONNX_DTYPE, ONNX_IR_VERSION, OnnxBuilder } from "./builder.js";
 import { ProtoWriter } from "./proto.js";
 
 /** Protobuf messages cannot exceed 2 GiB; larger weights must go to an external data file. */
@@ -28,6 +22,8 @@ export interface LowerOptions {
   readonly externalDataFile?: string;
   /** Largest total of inline constants; default just under protobuf's 2 GiB (tests lower it). */
   readonly maxInlineBytes?: number;
+  /** Default-domain opset to write (default ONNX_OPSET); ops spell themselves for it. */
+  readonly opset?: number;
   /** Input and output dimensions to leave symbolic: value name -> { axis: dim_param }. */
   readonly dynamicAxes?: Readonly<Record<string, Readonly<Record<number, string>>>>;
 }
@@ -36,6 +32,8 @@ export interface LoweredModel {
   readonly bytes: Uint8Array;
   /** Chunks of the external data file, in order, when `externalDataFile` was given. */
   readonly externalData: readonly Uint8Array[];
+  /** The external data file name the model refers to, when `externalDataFile` was given. */
+  readonly externalDataFile?: string;
   /** Graph inputs in order; dynamic axes have -1. */
   readonly inputs: ReadonlyMap<string, ValueType>;
   readonly outputNames: readonly string[];
@@ -50,7 +48,7 @@ export function lowerToOnnx(
   outputs: Readonly<Record<string, Tensor>>,
   opts: LowerOptions = {},
 ): LoweredModel {
-  const b = new OnnxBuilder();
+  const b = new OnnxBuilder(opts.opset);
   const names = new Map<Tensor, string>();
   const order = topoSort(Object.values(outputs));
   const wanted = new Map<Tensor, string>();
@@ -124,11 +122,12 @@ function encodeModel(
   m.varint(1, ONNX_IR_VERSION);
   m.string(2, "dinov2-ts");
   m.message(7, g);
-  m.message(8, new ProtoWriter().string(1, "").varint(2, ONNX_OPSET));
+  m.message(8, new ProtoWriter().string(1, "").varint(2, b.opset));
   m.message(8, new ProtoWriter().string(1, "com.microsoft").varint(2, 1));
   return {
     bytes: m.finish(),
     externalData: external,
+    ...(opts.externalDataFile ? { externalDataFile: opts.externalDataFile } : {}),
     inputs: new Map(
       [...b.inputs].map(([n, t]) => {
         const dyn = opts.dynamicAxes?.[n] ?? {};

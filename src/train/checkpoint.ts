@@ -1,17 +1,10 @@
-// Checkpoints: the whole training state in one safetensors file, written atomically (temp file
-// then rename; the previous checkpoint stays intact if writing fails), the newest kept as named
+// Checkpoints: the whole training state in one safetensors file, written atomically and durably
+// (temp file, fsync, rename, fsync of the folder; the previous checkpoint stays intact if writing
+// fails or the power goes), the newest kept as named
 // in `last_checkpoint`, older ones pruned.
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { readSafetensorsFile, writeSafetensorsFile } from "../io/index.js";
+import { readSafetensorsFile, writeFileDurably, writeSafetensorsFile } from "../io/index.js";
 import type { TrainState } from "./state.js";
 
 const POINTER = "last_checkpoint";
@@ -34,14 +27,23 @@ export function saveCheckpoint(
     ...meta,
     iteration: String(state.iteration),
   });
-  const tmp = join(dir, `${POINTER}.tmp`);
-  writeFileSync(tmp, `${name}\n`);
-  renameSync(tmp, join(dir, POINTER));
+  writeFileDurably(join(dir, POINTER), new TextEncoder().encode(`${name}\n`));
   const old = readdirSync(dir)
     .filter((f) => /^checkpoint-\d+\.safetensors$/.test(f) && f !== name)
     .sort();
   for (const f of old.slice(0, Math.max(0, old.length - (keep - 1)))) rmSync(join(dir, f));
   return { path: join(dir, name), iteration: state.iteration };
+}
+
+/**
+ * For `--resume`: the state saved last in `dir`, or null after saying (through `log`) that there
+ * is no checkpoint yet and the run starts fresh.
+ */
+export function loadCheckpointForResume(dir: string, log: (s: string) => void): TrainState | null {
+  const state = loadLatestCheckpoint(dir);
+  if (!state) log(`resume: no checkpoint in ${dir} yet (no ${POINTER}); starting a fresh run`);
+  else log(`resume: continuing from iteration ${state.iteration} (${dir})`);
+  return state;
 }
 
 /** The state saved last in `dir`, or null when there is none. */

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { configKeysAt, type ResolvedConfig, resolveConfig } from "../config/index.js";
 import { configNotices, NOTICED_KEYS } from "../config/notices.js";
 import { deriveValues } from "../config/resolve.js";
+import { distillOptionsFrom } from "./distill.js";
 import { sslLoaderOptions, stepConfigFromTrain } from "./from-config.js";
 import { runSettingsFromConfig } from "./run-settings.js";
 import { buildSchedules } from "./schedules.js";
@@ -47,6 +48,7 @@ function leavesRead(resolved: ResolvedConfig): Set<string> {
   sslLoaderOptions(r);
   buildSchedules(cfg, derived);
   runSettingsFromConfig(r);
+  distillOptionsFrom(r);
   return reads;
 }
 

@@ -1,9 +1,15 @@
 // Exporting the trained teacher backbone for users: official state_dict keys (safetensors) and
 // a Hugging Face Dinov2Model / Dinov2WithRegistersModel directory (model.safetensors + config.json).
+// Both safetensors files carry the full architecture in __metadata__ (io/arch-metadata.ts).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { HostTensor } from "../core/index.js";
-import { officialToHf, optionsToHfConfig, writeSafetensorsFile } from "../io/index.js";
+import {
+  archMetadata,
+  officialToHf,
+  optionsToHfConfig,
+  writeSafetensorsFile,
+} from "../io/index.js";
 import type { VitOptions } from "../models/presets.js";
 import type { TrainState } from "./state.js";
 import { STATE } from "./train-step.js";
@@ -21,10 +27,18 @@ export function exportTeacher(
 ): ExportedTeacher {
   mkdirSync(dir, { recursive: true });
   const official = join(dir, "teacher_backbone.safetensors");
-  writeSafetensorsFile(official, new Map(weights), { format: "pt", layout: "dinov2-official" });
+  const arch = archMetadata(options); // the full architecture: reloads without flags
+  writeSafetensorsFile(official, new Map(weights), {
+    format: "pt",
+    layout: "dinov2-official",
+    ...arch,
+  });
   const hfDir = join(dir, "hf");
   mkdirSync(hfDir, { recursive: true });
-  writeSafetensorsFile(join(hfDir, "model.safetensors"), officialToHf(weights), { format: "pt" });
+  writeSafetensorsFile(join(hfDir, "model.safetensors"), officialToHf(weights), {
+    format: "pt",
+    ...arch,
+  });
   writeFileSync(
     join(hfDir, "config.json"),
     `${JSON.stringify(optionsToHfConfig(options), null, 2)}\n`,
@@ -37,9 +51,13 @@ export function exportTeacher(
  * backbone and heads under `backbone.*`, `dino_head.*`, `ibot_head.*`, here as safetensors, with
  * its official-layout backbone beside it for the eval commands.
  */
-export function saveTeacherForEval(dir: string, state: TrainState, options: VitOptions): string {
+export function saveTeacherForEval(
+  dir: string,
+  state: TrainState,
+  options: VitOptions,
+  prefix: string = STATE.teacher,
+): string {
   mkdirSync(dir, { recursive: true });
-  const prefix = STATE.teacher;
   const teacher = new Map(
     [...state.tensors]
       .filter(([k]) => k.startsWith(prefix))
@@ -50,7 +68,7 @@ export function saveTeacherForEval(dir: string, state: TrainState, options: VitO
     format: "pt",
     layout: "dinov2-training-teacher",
     iteration: String(state.iteration),
-    architecture: JSON.stringify(options),
+    ...archMetadata(options),
   });
   return file;
 }

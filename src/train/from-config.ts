@@ -82,6 +82,9 @@ export function stepConfigFromTrain({ cfg, derived }: ResolvedConfig): StepConfi
     patchEmbedLrMult: cfg.optim.patch_embed_lr_mult,
     dropPathRate: cfg.student.drop_path_rate,
     dropPathUniform: cfg.student.drop_path_uniform,
+    ...(cfg.optim.freeze_backbone_iters > 0
+      ? { freezeBackboneIters: cfg.optim.freeze_backbone_iters }
+      : {}),
   };
 }
 

@@ -9,16 +9,19 @@ import type { DatasetSpec } from "../data/datasets/dataset.js";
 import { createSslLoader } from "../data/loader.js";
 import { createRng } from "../data/rng.js";
 import {
+  archMetadata,
   CheckpointError,
   loadCheckpoint,
   readSafetensorsFile,
   readSafetensorsMetadata,
 } from "../io/index.js";
 import { createRuntime, type Provider } from "../runtime/index.js";
-import { loadLatestCheckpoint, saveCheckpoint } from "./checkpoint.js";
+import { loadCheckpointForResume, saveCheckpoint } from "./checkpoint.js";
+import { allPatchesBatch, distillOptionsFrom, distillStepConfig } from "./distill.js";
 import { sslLoaderOptions, stepConfigFromTrain } from "./from-config.js";
 import { initFromCheckpoint } from "./high-res.js";
 import { buildSchedules, scheduledValues } from "./schedules.js";
+import type { SslNetwork } from "./ssl-teacher.js";
 import { initialState, nextState, stepFeeds, type TrainState } from "./state.js";
 import { implFor, trainRuntimeOptions } from "./step-config.js";
 import { buildTrainStep, STATE, type TrainStepGraph } from "./train-step.js";
@@ -40,6 +43,8 @@ export interface TrainRunOptions {
   readonly modelWeights?: string;
   /** Load these backbone weights into student and teacher first (student.pretrained_weights). */
   readonly pretrainedWeights?: string;
+  /** Distill from this frozen network (see distill.ts); options from `distillation.*`. */
+  readonly distillTeacher?: SslNetwork;
   readonly workers?: number;
   readonly provider?: Provider;
   readonly threads?: number;
@@ -48,6 +53,8 @@ export interface TrainRunOptions {
   /** Periodic evaluation of the teacher (do_test); its numbers join the metrics. */
   readonly evaluate?: (state: TrainState, iteration: number) => Promise<Record<string, number>>;
   readonly onStep?: (s: StepReport) => void;
+  /** Notices (e.g. "--resume found no checkpoint, starting fresh"); default: standard error. */
+  readonly log?: (s: string) => void;
 }
 
 export interface StepReport {
@@ -77,7 +84,10 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
   mkdirSync(o.outputDir, { recursive: true });
   saveResolvedConfig(o.resolved, o.outputDir);
   const provider = o.provider ?? "cpu";
-  const c = { ...stepConfigFromTrain(o.resolved), impl: implFor(provider) };
+  const distill = o.distillTeacher ? distillOptionsFrom(o.resolved) : undefined;
+  const pretrain = { ...stepConfigFromTrain(o.resolved), impl: implFor(provider) };
+  const c =
+    o.distillTeacher && distill ? distillStepConfig(pretrain, o.distillTeacher, distill) : pretrain;
   const step = buildTrainStep(c);
   const runtime = await createRuntime({
     provider,
@@ -86,10 +96,14 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
   });
   const exe = await runtime.compile(step.outputs);
   const ckptDir = join(o.outputDir, "checkpoints");
-  let state = o.resume ? loadLatestCheckpoint(ckptDir) : null;
+  const log = o.log ?? ((s: string) => process.stderr.write(`${s}\n`));
+  let state = o.resume ? loadCheckpointForResume(ckptDir, log) : null;
   if (!state && o.modelWeights) state = loadStateFile(o.modelWeights, step);
   if (!state) {
-    let fresh = initialState(step, { seed: cfg.train.seed });
+    let fresh = initialState(step, {
+      seed: cfg.train.seed,
+      ...(o.distillTeacher ? { given: o.distillTeacher.weights } : {}),
+    });
     if (o.pretrainedWeights) fresh = withPretrainedBackbone(fresh, o.pretrainedWeights);
     state = o.initFrom ? await initFromCheckpoint(o.initFrom, fresh, c, runtime) : fresh;
   }
@@ -110,9 +124,10 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
     while (state.iteration < total) {
       const it = state.iteration;
       const t0 = performance.now();
-      const batch = await loader.next();
-      if (!batch) break;
+      const next = await loader.next();
+      if (!next) break;
       const dataWaitSeconds = (performance.now() - t0) / 1000;
+      const batch = distill?.ibotAllPatches ? allPatchesBatch(next) : next;
       const sched = scheduledValues(schedules, it);
       const out = await exe.run(stepFeeds(step, state, batch, sched, root.split(it)));
       const losses = lossValues(out, it);
@@ -137,7 +152,10 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
         `${JSON.stringify({ iteration: done, ...sched, ...losses, ...(evalResult ?? {}) })}\n`,
       );
       if ((o.checkpointEvery && done % o.checkpointEvery === 0) || done === total) {
-        saveCheckpoint(ckptDir, state, { seed: String(cfg.train.seed) });
+        saveCheckpoint(ckptDir, state, {
+          seed: String(cfg.train.seed),
+          ...archMetadata(c.arch.backbone),
+        });
       }
       o.onStep?.(report);
     }
@@ -210,9 +228,27 @@ export function withPretrainedBackbone(state: TrainState, path: string): TrainSt
   return { ...state, tensors: out };
 }
 
+/**
+ * The network a run produces, as a state prefix: the student EMA when the run keeps one
+ * (distillation), else the teacher.
+ */
+export function resultPrefix(state: TrainState): string {
+  const ema = `${STATE.studentEma}backbone.cls_token`;
+  return state.tensors.has(ema) ? STATE.studentEma : STATE.teacher;
+}
+
+/** The backbone a run produces (see resultPrefix) under the official state_dict keys. */
+export function resultBackbone(state: TrainState): Map<string, HostTensor> {
+  return backboneUnder(state, resultPrefix(state));
+}
+
 /** The teacher backbone under the official state_dict keys. */
 export function teacherBackbone(state: TrainState): Map<string, HostTensor> {
-  const prefix = "teacher.backbone.";
+  return backboneUnder(state, STATE.teacher);
+}
+
+function backboneUnder(state: TrainState, net: string): Map<string, HostTensor> {
+  const prefix = `${net}backbone.`;
   return new Map(
     [...state.tensors]
       .filter(([k]) => k.startsWith(prefix))

@@ -21,6 +21,8 @@ export interface RunSettings {
   readonly modelWeights?: string;
   /** Backbone weights loaded into student and teacher at the start (student.pretrained_weights). */
   readonly pretrainedWeights?: string;
+  /** A frozen teacher with heads: the run distills (distillation.teacher_weights). */
+  readonly distillTeacher?: string;
   /** One line for each setting that was adjusted to act here. */
   readonly notes: readonly string[];
 }
@@ -44,6 +46,9 @@ export function runSettingsFromConfig({ cfg, derived }: ResolvedConfig): RunSett
     ...(cfg.MODEL.WEIGHTS ? { modelWeights: cfg.MODEL.WEIGHTS } : {}),
     ...(cfg.student.pretrained_weights
       ? { pretrainedWeights: cfg.student.pretrained_weights }
+      : {}),
+    ...(cfg.distillation.teacher_weights
+      ? { distillTeacher: cfg.distillation.teacher_weights }
       : {}),
     notes,
   };

@@ -27,6 +27,7 @@ export interface StepScalars {
   readonly teacherTemp: Tensor;
   readonly bc1: Tensor; // 1 - beta1^t
   readonly bc2: Tensor; // 1 - beta2^t
+  readonly backboneLrScale: Tensor; // 0 while the backbone is frozen (head warm-up), else 1
 }
 
 type Name<T> = keyof T & string;
@@ -81,6 +82,7 @@ export function declareScalars(sig: StepSignature): StepScalars {
     teacherTemp: [[]],
     bc1: [[]],
     bc2: [[]],
+    backboneLrScale: [[]],
   });
 }
 
@@ -130,5 +132,6 @@ export function scalarFeeds(
     teacherTemp: v(sched.teacherTemp),
     bc1: v(1 - c.adamwBetas[0] ** t),
     bc2: v(1 - c.adamwBetas[1] ** t),
+    backboneLrScale: v(iteration < (c.freezeBackboneIters ?? 0) ? 0 : 1),
   };
 }

@@ -80,6 +80,11 @@ export interface StepConfig {
   readonly patchEmbedLrMult: number;
   readonly dropPathRate: number;
   readonly dropPathUniform: boolean;
+  /**
+   * Head warm-up (ours, for continued pretraining): the backbone's lr and weight decay are 0 for
+   * the first N iterations while the heads train; its AdamW moments accumulate meanwhile.
+   */
+  readonly freezeBackboneIters?: number;
   /** Default OFFICIAL_IMPL. */
   readonly impl?: StepImpl;
   /** Also output the raw gradients (`grad.student.*`), e.g. for parity checks. */

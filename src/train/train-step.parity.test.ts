@@ -1,8 +1,8 @@
 // One full training iteration against the official SSLMetaArch.forward_backward + clip + AdamW +
 // EMA, for every ssl_step_* fixture set: losses, raw gradients, weights after the step, the
 // teacher after EMA and the centers. Sizes and options come from each fixture's JSON.
-import { describe, expect, it } from "vitest";
-import { expectClose, readJson, setsWith } from "../../test/helpers/fixtures.js";
+import { expect, it } from "vitest";
+import { describeEachFixture, expectClose, readJson } from "../../test/helpers/fixtures.js";
 import { testRuntime } from "../../test/helpers/op-check.js";
 import { fmtShape, type HostTensor, hostTensor, toNumbers } from "../core/index.js";
 import type { SslBatch } from "../data/collate.js";
@@ -25,7 +25,7 @@ interface StepFixtureJson {
 
 type Fixture = ReadonlyMap<string, HostTensor>;
 
-describe.each(setsWith("ssl_step_*.safetensors"))("training iteration, $path", ({ path }) => {
+describeEachFixture("ssl_step_*.safetensors", "training iteration, $path", ({ path }) => {
   it("losses, gradients, AdamW step, EMA teacher and centers equal the official iteration", async () => {
     const fx = readSafetensorsFile(path);
     const { config: k } = readJson<StepFixtureJson>(path.replace(/\.safetensors$/, ".json"));

@@ -137,6 +137,9 @@ function optimizerStep(
       patchEmbedLrMult: c.patchEmbedLrMult,
     });
     const zeros: StateInit = { kind: "zeros" };
+    const frozen = (c.freezeBackboneIters ?? 0) > 0 && submoduleOf(k) === "backbone";
+    const lr = mulScalar(m.isLastLayer ? scalars.lastLayerLr : scalars.lr, m.lrMultiplier);
+    const wd = mulScalar(scalars.wd, m.wdMultiplier);
     const adam = withScope(`adamw.${k}`, () =>
       adamwUpdate(
         {
@@ -146,8 +149,8 @@ function optimizerStep(
         },
         clipped[i]!,
         {
-          lr: mulScalar(m.isLastLayer ? scalars.lastLayerLr : scalars.lr, m.lrMultiplier),
-          weightDecay: mulScalar(scalars.wd, m.wdMultiplier),
+          lr: frozen ? times(lr, scalars.backboneLrScale) : lr,
+          weightDecay: wd,
           beta1: c.adamwBetas[0],
           beta2: c.adamwBetas[1],
           eps: c.adamwEps,
@@ -257,6 +260,10 @@ function clipPerSubmodule(
     });
   }
   return out;
+}
+
+function times(a: Tensor | number, b: Tensor): Tensor | number {
+  return a === 0 ? 0 : mul(b, a);
 }
 
 function mulScalar(t: Tensor, factor: number): Tensor | number {

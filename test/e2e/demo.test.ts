@@ -21,9 +21,12 @@ describe("dinov2 demo", () => {
     const r = JSON.parse(out[out.length - 1]!) as Record<string, unknown> & {
       files: Record<string, string>;
     };
+    // k-NN top-1 over the demo's 500 queries: a whole number of hits / 500.
     for (const k of ["knn_top1_trained", "knn_top1_random"]) {
-      expect(r[k]).toBeGreaterThanOrEqual(0);
-      expect(r[k]).toBeLessThanOrEqual(1);
+      const hits = Math.round((r[k] as number) * 500);
+      expect(hits, k).toBeGreaterThanOrEqual(0);
+      expect(hits, k).toBeLessThanOrEqual(500);
+      expect(Math.abs((r[k] as number) - hits / 500), `${k} = ${r[k]}`).toBeLessThan(1e-9);
     }
     for (const f of ["pca", "loss_curve", "metrics", "teacher_official"])
       expect(existsSync(r.files[f]!), f).toBe(true);

@@ -30,6 +30,14 @@ beforeAll(async () => {
   }
 });
 
+/** `v` is hits / n for a whole number of hits in 0..n. */
+function expectHitsOf(v: number, n: number): void {
+  const hits = Math.round(v * n);
+  expect(hits).toBeGreaterThanOrEqual(0);
+  expect(hits).toBeLessThanOrEqual(n);
+  expect(Math.abs(v - hits / n), `${v} is not a count of hits / ${n}`).toBeLessThan(1e-9);
+}
+
 async function run(
   cmd: typeof evalKnnCommand,
   argv: string[],
@@ -56,7 +64,9 @@ describe("eval commands", () => {
     expect(code).toBe(0);
     const top1 = json.knn_top1 as Record<string, number>;
     expect(Object.keys(top1).sort()).toEqual(["3", "5"]);
-    for (const v of Object.values(top1)) expect(v).toBeGreaterThanOrEqual(0);
+    // Top-1 over the 6 val images: a count of hits / 6 (a wrong denominator, e.g. padded rows,
+    // or a NaN fails this).
+    for (const v of Object.values(top1)) expectHitsOf(v, 6);
     expect((json.knn_top5 as Record<string, number>)["3"]).toBe(1); // 2 classes: top-5 always holds
   });
 
@@ -74,7 +84,7 @@ describe("eval commands", () => {
       "50",
     ]);
     expect(code).toBe(0);
-    expect(json.linear_top1 as number).toBeGreaterThanOrEqual(0);
+    expectHitsOf(json.linear_top1 as number, 6);
     expect(typeof json.best_lr).toBe("number");
   });
 

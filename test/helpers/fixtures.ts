@@ -3,6 +3,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { describe, it } from "vitest";
 import { fmtShape, type HostTensor, shapesEqual, toNumbers } from "../../src/core/index.js";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -67,6 +68,27 @@ export function setsWith(
     for (const n of names) out.push({ set, path: join(set.dir, n) });
   }
   return out;
+}
+
+/**
+ * describe.each over the fixture sets holding `file`; when none does (a fixture root with only
+ * other kinds, or none at all) the kind is reported as skipped instead of failing the file with
+ * "No test suite found". test/fixtures-known.parity.test.ts is the one test that fails when the
+ * root holds no known fixture at all.
+ */
+export function describeEachFixture(
+  file: string,
+  title: string,
+  body: (f: { set: FixtureSet; path: string }) => void,
+): void {
+  const found = setsWith(file, { optional: true });
+  if (found.length === 0) {
+    describe(title.replace(/\$[\w.]+/g, "…"), () => {
+      it.skip(`no ${file} under ${fixturesRoot()}: skipped`, () => {});
+    });
+    return;
+  }
+  describe.each(found)(title, body);
 }
 
 export function readJson<T = Record<string, unknown>>(path: string): T {

@@ -7,12 +7,12 @@ import {
   embed,
   featureFormat,
   listImageInputs,
-  resolveModel,
   writeFeatures,
 } from "../../inference/index.js";
 import { PROVIDERS } from "../../runtime/index.js";
 import { defineCommand } from "../command.js";
 import { asUsage, choiceFlag, intFlag, requiredFlag } from "../flag-values.js";
+import { MODEL_ARCH_FLAGS, resolveModelFlags } from "../model-flags.js";
 import { createProgressBar, type ProgressBar } from "../progress.js";
 import { UsageError } from "../usage-error.js";
 
@@ -33,6 +33,7 @@ export const embedCommand = defineCommand({
       valueName: "PATH|PRESET",
       description: "checkpoint file, Hugging Face folder, or a preset name (random weights)",
     },
+    ...MODEL_ARCH_FLAGS,
     input: {
       type: "string",
       valueName: "PATH",
@@ -83,7 +84,7 @@ export const embedCommand = defineCommand({
     const threads =
       flags.threads === undefined ? undefined : intFlag(flags.threads, "threads", { min: 1 });
     const { files, skipped: notImages } = await listImageInputs(inputs);
-    const { backbone, description } = asUsage("--model", () => resolveModel(model));
+    const { backbone, description } = resolveModelFlags(model, flags);
     asUsage("--image-size", () => checkImageSize(imageSize, backbone.options.patchSize));
     if (flags.registers && backbone.options.numRegisterTokens === 0) {
       throw new UsageError("--registers: the model has no register tokens", {

@@ -1,9 +1,10 @@
 // `dinov2 export-onnx`: the backbone as a Hugging Face-style ONNX model (Dinov2Model outputs),
 // with config.json and preprocessor_config.json beside it, for onnxruntime and transformers.js.
 import { fmtShape } from "../../core/index.js";
-import { checkImageSize, exportOnnx, resolveModel } from "../../inference/index.js";
+import { checkImageSize, exportOnnx } from "../../inference/index.js";
 import { defineCommand } from "../command.js";
 import { asUsage, intFlag, requiredFlag } from "../flag-values.js";
+import { MODEL_ARCH_FLAGS, resolveModelFlags } from "../model-flags.js";
 
 export const exportOnnxCommand = defineCommand({
   name: "export-onnx",
@@ -23,6 +24,7 @@ export const exportOnnxCommand = defineCommand({
       valueName: "PATH|PRESET",
       description: "checkpoint file, Hugging Face folder, or a preset name (random weights)",
     },
+    ...MODEL_ARCH_FLAGS,
     output: { type: "string", valueName: "FILE", description: "the .onnx file to write" },
     "image-size": {
       type: "string",
@@ -54,7 +56,7 @@ export const exportOnnxCommand = defineCommand({
     const output = requiredFlag(flags.output, "output", "export-onnx");
     const imageSize = intFlag(flags["image-size"], "image-size", { min: 1 });
     const batchSize = intFlag(flags["batch-size"], "batch-size", { min: 1 });
-    const { backbone, description } = asUsage("--model", () => resolveModel(model));
+    const { backbone, description } = resolveModelFlags(model, flags);
     asUsage("--image-size", () => checkImageSize(imageSize, backbone.options.patchSize));
     const r = await exportOnnx(backbone, output, {
       imageSize,

@@ -5,7 +5,6 @@ import {
   div,
   erf,
   exp,
-  log,
   maximum,
   mul,
   sigmoid,
@@ -32,12 +31,6 @@ export function relu(x: Tensor): Tensor {
 export function l2Normalize(x: Tensor, axis = -1, eps = 1e-12): Tensor {
   const norm = sqrt(sum(mul(x, x), axis, { keepDims: true }));
   return div(x, maximum(norm, eps));
-}
-
-export function logsumexp(x: Tensor, axis = -1, opts: { keepDims?: boolean } = {}): Tensor {
-  const m = stopGradient(max(x, axis, { keepDims: true }));
-  const s = add(log(sum(exp(sub(x, m)), axis, { keepDims: true })), m);
-  return opts.keepDims ? s : sum(s, axis);
 }
 
 /** softmax written with primitives: the reference that the fused `softmax` is tested against. */

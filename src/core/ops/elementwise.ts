@@ -1,6 +1,6 @@
 // Elementwise primitives: unary math, broadcasting binary math, comparisons, where, cast.
 import type { DType } from "../dtype.js";
-import { isFloat } from "../dtype.js";
+import { isFloat, ONNX_DTYPE } from "../dtype.js";
 import { DTypeError, ShapeError } from "../errors.js";
 import { defineOp, requireFloat, sameDtype, sameShape, type VjpRule } from "../op.js";
 import { fmtShape, type Shape, tryBroadcastShapes } from "../shape.js";
@@ -131,16 +131,6 @@ const whereOp = defineOp<NoAttrs>({
   onnx: (b, ins) => b.node("Where", ins),
 });
 
-const ONNX_TYPE_CODE: Record<DType, number> = {
-  float32: 1,
-  float64: 11,
-  float16: 10,
-  int64: 7,
-  int32: 6,
-  int8: 3,
-  bool: 9,
-};
-
 const castOp = defineOp<{ readonly to: DType }>({
   name: "cast",
   shape: sameShape,
@@ -148,7 +138,7 @@ const castOp = defineOp<{ readonly to: DType }>({
   grad: ({ ins: [x], dout }) => [
     isFloat(x!.dtype) && isFloat(dout.dtype) ? cast(dout, x!.dtype) : null,
   ],
-  onnx: (b, ins, { to }) => b.node("Cast", ins, { to: ONNX_TYPE_CODE[to] }),
+  onnx: (b, ins, { to }) => b.node("Cast", ins, { to: ONNX_DTYPE[to] }),
 });
 
 /** Identity in the forward pass; no gradient flows through it (teacher targets, softmax shift). */

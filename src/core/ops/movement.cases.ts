@@ -16,6 +16,24 @@ export const MOVEMENT_CASES: Readonly<Record<string, OpCases>> = {
         build: () => reshape(input("a", [2, 3]), [4, 2]),
         error: "reshape: element counts differ; got [2, 3] -> [4, 2]",
       },
+      {
+        build: () => reshape(input("a", [6]), [4, -1]),
+        error:
+          "reshape: 6 elements do not divide into the known sizes (product 4); got [6] -> [4, -1]",
+      },
+      {
+        build: () => reshape(input("a", [6]), [-2, -3]),
+        error: "reshape: target sizes must be integers >= 0 or a single -1; got [6] -> [-2, -3]",
+      },
+      {
+        build: () => reshape(input("a", [6]), [-1, -1]),
+        error: "reshape: at most one target size may be -1; got [6] -> [-1, -1]",
+      },
+      {
+        build: () => reshape(input("a", [0, 3]), [0, -1]),
+        error:
+          "reshape: 0 elements do not divide into the known sizes (product 0); got [0, 3] -> [0, -1]",
+      },
     ],
     forward: [
       {

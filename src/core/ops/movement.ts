@@ -208,10 +208,28 @@ const indexAddOp = defineOp<{ readonly axis: number }>({
 
 /** Reshape; one dimension may be -1 (inferred). */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
-  const known = shape.filter((d) => d !== -1);
-  const resolved = shape.map((d) => (d === -1 ? numel(x.shape) / Math.max(1, numel(known)) : d));
+  const resolved = resolveReshape(x.shape, shape);
   if (shapesEqual(resolved, x.shape)) return x;
   return reshapeOp([x], { shape: resolved });
+}
+
+/**
+ * The target shape with its one -1 filled in; refuses negative sizes, several -1 and sizes that
+ * do not divide the element count, naming both shapes.
+ */
+function resolveReshape(from: Shape, to: readonly number[]): Shape {
+  const bad = (what: string) =>
+    new ShapeError("reshape", `${what}; got ${fmtShape(from)} -> ${fmtShape(to)}`);
+  if (to.some((d) => !Number.isInteger(d) || d < -1))
+    throw bad("target sizes must be integers >= 0 or a single -1");
+  const free = to.filter((d) => d === -1).length;
+  if (free > 1) throw bad("at most one target size may be -1");
+  if (free === 0) return to;
+  const total = numel(from);
+  const known = numel(to.filter((d) => d !== -1));
+  if (known === 0 || total % known !== 0)
+    throw bad(`${total} elements do not divide into the known sizes (product ${known})`);
+  return to.map((d) => (d === -1 ? total / known : d));
 }
 
 /** Permute axes: output axis i is input axis perm[i]. */

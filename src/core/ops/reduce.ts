@@ -1,6 +1,6 @@
 // Reductions over axes with keepDims: sum, mean, max, and argmax (no gradient).
 import { DTypeError } from "../errors.js";
-import { defineOp, requireFloat, sameDtype } from "../op.js";
+import { defineOp, emitReduce, requireFloat, sameDtype } from "../op.js";
 import { normalizeAxis, type Shape } from "../shape.js";
 import type { Tensor, ValueType } from "../tensor.js";
 import { cast, div, equal, mul } from "./elementwise.js";
@@ -42,7 +42,7 @@ const sumOp = defineOp<ReduceAttrs>({
   dtype: sameDtype("sum"),
   grad: ({ ins: [x], dout, attrs }) => [expand(reshape(dout, keptShape(x!, attrs)), x!.shape)],
   onnx: (b, [x], { axes, keepDims }, _, [xt]) =>
-    b.node("ReduceSum", [x!, b.constInt64(onnxAxes(xt!, axes))], { keepdims: keepDims ? 1 : 0 }),
+    emitReduce(b, "ReduceSum", x!, onnxAxes(xt!, axes), keepDims),
 });
 
 const meanOp = defineOp<ReduceAttrs>({
@@ -53,7 +53,7 @@ const meanOp = defineOp<ReduceAttrs>({
     expand(reshape(div(dout, reducedCount(x!, attrs)), keptShape(x!, attrs)), x!.shape),
   ],
   onnx: (b, [x], { axes, keepDims }, _, [xt]) =>
-    b.node("ReduceMean", [x!], { axes: onnxAxes(xt!, axes), keepdims: keepDims ? 1 : 0 }),
+    emitReduce(b, "ReduceMean", x!, onnxAxes(xt!, axes), keepDims),
 });
 
 // The gradient goes to every position equal to the maximum (ties share it, unscaled).
@@ -67,7 +67,7 @@ const maxOp = defineOp<ReduceAttrs>({
     return [mul(hit, reshape(dout, kept))];
   },
   onnx: (b, [x], { axes, keepDims }, _, [xt]) =>
-    b.node("ReduceMax", [x!], { axes: onnxAxes(xt!, axes), keepdims: keepDims ? 1 : 0 }),
+    emitReduce(b, "ReduceMax", x!, onnxAxes(xt!, axes), keepDims),
 });
 
 const argmaxOp = defineOp<{ readonly axis: number; readonly keepDims: boolean }>({

@@ -1,4 +1,5 @@
-// Topological order of a traced graph (iterative DFS: deep graphs do not overflow the stack).
+// Graph traversal over traced tensors (each node knows its inputs): the one topological order
+// that differentiation, lowering, printing and the dynamic-batch rewrite all walk.
 import type { Tensor } from "./tensor.js";
 
 /** Nodes reachable from `outputs`, inputs before users. */
