@@ -4,10 +4,10 @@ import { describe, expect, it } from "vitest";
 import { randomValues, testRuntime } from "../../test/helpers/op-check.js";
 import { planRecompute, recomputeInBackward, type Segment, traceSegment } from "./checkpoint.js";
 import { grad } from "./grad.js";
+import { topoSort } from "./graph.js";
 import { type HostTensor, hostTensor } from "./host-tensor.js";
 import { add, exp, input, matmul, mul, softmax, sum, tanh } from "./ops/index.js";
 import type { Tensor } from "./tensor.js";
-import { topoSort } from "./graph.js";
 
 const N = 5;
 const D = 4;

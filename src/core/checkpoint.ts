@@ -10,10 +10,10 @@
 // segment, a value that exists only in the backward pass. `x + (±0)` is x bit for bit, so the
 // replay computes exactly the forward values (given finite gradients; a NaN gradient stays NaN).
 import { DTYPE_BYTES } from "./dtype.js";
+import { topoSort } from "./graph.js";
 import { add, mul, reshape, slice } from "./ops/index.js";
 import type { Shape } from "./shape.js";
 import { Tensor, withScope } from "./tensor.js";
-import { topoSort } from "./graph.js";
 
 /** A traced stretch of the forward graph between `inputs` and `outputs`. */
 export interface Segment {
