@@ -59,7 +59,7 @@ describe("resolveConfig merge order", () => {
     expect(err.path).toBe("optim.base_lrr");
     expect(err.hint).toBe('did you mean "optim.base_lr"?');
     expect(err.message).toMatchInlineSnapshot(`
-      "config: unknown key "optim.base_lrr"; expected a key of "optim": epochs, weight_decay, weight_decay_end, base_lr, lr, warmup_epochs, min_lr, clip_grad, freeze_last_layer_epochs, scaling_rule, patch_embed_lr_mult, layerwise_decay, adamw_beta1, adamw_beta2, adamw_eps
+      "config: unknown key "optim.base_lrr"; expected a key of "optim": epochs, weight_decay, weight_decay_end, base_lr, lr, warmup_epochs, min_lr, clip_grad, freeze_last_layer_epochs, freeze_backbone_iters, scaling_rule, patch_embed_lr_mult, layerwise_decay, adamw_beta1, adamw_beta2, adamw_eps
         from --set optim.base_lrr=0.1
         hint: did you mean "optim.base_lr"?"
     `);

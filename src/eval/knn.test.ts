@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { knnEval, nearestNeighbours } from "./knn.js";
+import { fewShotRows, knnEval, knnFewShot, nearestNeighbours } from "./knn.js";
 import type { FeatureSet } from "./metrics.js";
 
 function set(rows: number[][], labels: number[]): FeatureSet {
@@ -176,3 +176,53 @@ function naiveKnn(train: FeatureSet, val: FeatureSet, ks: number[], t: number, c
   }
   return { top1, top5 };
 }
+
+describe("few-shot k-NN (knn.py n_per_class / n_tries)", () => {
+  // Class c (0..2) has 5 train rows, r = 0..4, at angle c·π/2 + r·0.01: near (1,0), (0,1), (-1,0).
+  const rows: number[][] = [];
+  const labels: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    for (let c = 0; c < 3; c++) {
+      rows.push([Math.cos((c * Math.PI) / 2 + r * 0.01), Math.sin((c * Math.PI) / 2 + r * 0.01)]);
+      labels.push(c);
+    }
+  }
+  const train = set(rows, labels);
+
+  it("draws n distinct rows of every class (all of a smaller class), classes in label order", () => {
+    const small = set([...rows, [1, 1]], [...labels, 3]);
+    const picked = fewShotRows(small.labels, 2, 0);
+    expect(Array.from(picked, (r) => small.labels[r])).toEqual([0, 0, 1, 1, 2, 2, 3]);
+    expect(new Set(picked).size).toBe(7);
+    // Another seed draws other rows of at least one class; the same seed the same rows.
+    expect(Array.from(fewShotRows(small.labels, 2, 0))).toEqual(Array.from(picked));
+    const draws = [1, 2, 3].map((t) => Array.from(fewShotRows(small.labels, 2, t)).join());
+    expect(draws.some((d) => d !== Array.from(picked).join())).toBe(true);
+  });
+
+  it("scores every try on its own filtered train set", () => {
+    // Queries at the class directions: with 1 neighbour per class the nearest is always right.
+    const val = set(
+      [
+        [1, 0],
+        [0, 1],
+        [-1, 0],
+      ],
+      [0, 1, 2],
+    );
+    const tries = knnFewShot(train, val, 1, 3, { ks: [1, 2, 10], temperature: 0.07 });
+    expect(tries.map((t) => t.seed)).toEqual([0, 1, 2]);
+    for (const t of tries) {
+      expect(t.trainRows).toBe(3);
+      expect(Object.keys(t.result.top1)).toEqual(["1", "2"]); // k = 10 > 3 rows is left out
+      expect(t.result.top1[1]).toBe(1);
+    }
+  });
+
+  it("refuses when every k exceeds the few-shot train set", () => {
+    const val = set([[1, 0]], [0]);
+    expect(() => knnFewShot(train, val, 1, 1, { ks: [10] })).toThrow(
+      /every k in \[10\] exceeds the 3 train rows of 1 per class/,
+    );
+  });
+});

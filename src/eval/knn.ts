@@ -4,6 +4,7 @@
 // would not pay for itself. The 4×4-blocked loop does 1–3 GFLOP/s on one core: 10k × 10k × 384
 // in about a minute, 50k × 50k in 10–25 minutes, with no dependency and O(N·maxK) memory.
 import { ShapeError } from "../core/errors.js";
+import { createRng } from "../data/rng.js";
 import { checkFeatureSet, classCount, type FeatureSet, isInTopK } from "./metrics.js";
 
 export interface KnnOptions {
@@ -250,4 +251,73 @@ function normalizedPadded(x: Float32Array, rows: number, dim: number): Float32Ar
 
 function padTo4(n: number): number {
   return Math.ceil(n / 4) * 4;
+}
+
+/** One few-shot try: `nPerClass` train rows per class drawn with seed `seed`. */
+export interface FewShotTry {
+  readonly nPerClass: number;
+  readonly seed: number;
+  readonly trainRows: number;
+  readonly result: KnnResult;
+}
+
+/**
+ * dinov2/eval/knn.py's filter_train: for every class present in `labels`, the first `nPerClass`
+ * of a seeded random permutation of its rows (all of them when it has fewer), classes in label
+ * order. Our seeded RNG stands in for torch.manual_seed(seed) + randperm, so the rows differ from
+ * the official ones but follow the same rule.
+ */
+export function fewShotRows(labels: Int32Array, nPerClass: number, seed: number): Int32Array {
+  if (!Number.isInteger(nPerClass) || nPerClass < 1) {
+    throw new ShapeError("fewShotRows", `nPerClass must be a positive integer; got ${nPerClass}`);
+  }
+  const byClass = new Map<number, number[]>();
+  labels.forEach((y, i) => {
+    const rows = byClass.get(y) ?? [];
+    rows.push(i);
+    byClass.set(y, rows);
+  });
+  const rng = createRng(seed).split("knn-few-shot");
+  const out: number[] = [];
+  for (const y of [...byClass.keys()].sort((a, b) => a - b)) {
+    const rows = byClass.get(y)!;
+    const perm = rng.permutation(rows.length);
+    for (let j = 0; j < Math.min(nPerClass, rows.length); j++) out.push(rows[perm[j]!]!);
+  }
+  return Int32Array.from(out);
+}
+
+/**
+ * The few-shot protocol: for each try t (seed t), k-NN of `val` against `nPerClass` train rows per
+ * class; ks larger than the filtered train set are left out of that try.
+ */
+export function knnFewShot(
+  train: FeatureSet,
+  val: FeatureSet,
+  nPerClass: number,
+  nTries: number,
+  opts: KnnOptions = {},
+): FewShotTry[] {
+  if (!Number.isInteger(nTries) || nTries < 1) {
+    throw new ShapeError("knnFewShot", `nTries must be a positive integer; got ${nTries}`);
+  }
+  const numClasses = opts.numClasses ?? classCount(train.labels);
+  return Array.from({ length: nTries }, (_, seed) => {
+    const rows = fewShotRows(train.labels, nPerClass, seed);
+    const features = new Float32Array(rows.length * train.dim);
+    rows.forEach((r, i) => {
+      features.set(train.features.subarray(r * train.dim, (r + 1) * train.dim), i * train.dim);
+    });
+    const labels = Int32Array.from(rows, (r) => train.labels[r]!);
+    const ks = (opts.ks ?? [10, 20]).filter((k) => k <= rows.length);
+    if (ks.length === 0) {
+      throw new ShapeError(
+        "knnFewShot",
+        `every k in [${opts.ks ?? [10, 20]}] exceeds the ${rows.length} train rows of ${nPerClass} per class`,
+        { hint: "lower the ks or raise nPerClass" },
+      );
+    }
+    const result = knnEval({ features, labels, dim: train.dim }, val, { ...opts, ks, numClasses });
+    return { nPerClass, seed, trainRows: rows.length, result };
+  });
 }

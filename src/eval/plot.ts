@@ -25,6 +25,8 @@ export interface PlotOptions {
   readonly logScale?: boolean;
   readonly title?: string;
   readonly xLabel?: string;
+  /** "inside" (default): top right of the plot area; "right": in a margin right of the axes. */
+  readonly legend?: "inside" | "right";
 }
 
 /** matplotlib's tab10 colours. */
@@ -74,7 +76,9 @@ export function lossCurveImage(series: readonly Series[], opts: PlotOptions = {}
     );
   const top = opts.title ? th + 12 * scale : 8 * scale;
   const bottom = th + 10 * scale + (opts.xLabel ? th + 6 * scale : 0);
-  const plot: Rect = { x0: left, y0: top, x1: width - 10 * scale, y1: height - bottom };
+  const legendRight = opts.legend === "right" && series.length > 0;
+  const right = legendRight ? legendWidth(series, scale) + 18 * scale : 10 * scale;
+  const plot: Rect = { x0: left, y0: top, x1: width - right, y1: height - bottom };
   const px = (v: number) => plot.x0 + ((v - x.lo) / (x.hi - x.lo)) * (plot.x1 - plot.x0 - 1);
   const py = (v: number) =>
     plot.y1 - 1 - ((y.map(v) - y.lo) / (y.hi - y.lo)) * (plot.y1 - plot.y0 - 1);
@@ -119,7 +123,7 @@ export function lossCurveImage(series: readonly Series[], opts: PlotOptions = {}
     const w = textWidth(opts.xLabel, scale);
     drawText(img, opts.xLabel, (plot.x0 + plot.x1 - w) >> 1, height - th - 4 * scale, INK, scale);
   }
-  drawLegend(img, series, plot, scale);
+  drawLegend(img, series, plot, scale, legendRight);
   return img;
 }
 
@@ -216,14 +220,24 @@ function finiteRuns(values: readonly number[], isLog: boolean): [number, number]
   return runs;
 }
 
-function drawLegend(img: RgbImage, series: readonly Series[], plot: Rect, scale: number): void {
+function legendWidth(series: readonly Series[], scale: number): number {
+  return 28 * scale + Math.max(...series.map((s) => textWidth(s.name, scale)));
+}
+
+function drawLegend(
+  img: RgbImage,
+  series: readonly Series[],
+  plot: Rect,
+  scale: number,
+  isRight: boolean,
+): void {
   if (series.length === 0) return;
   const th = textHeight(scale);
   const row = th + 6 * scale;
   const swatch = 16 * scale;
-  const w = swatch + 12 * scale + Math.max(...series.map((s) => textWidth(s.name, scale)));
+  const w = legendWidth(series, scale);
   const h = series.length * row + 6 * scale;
-  const x = plot.x1 - w - 8 * scale;
+  const x = isRight ? plot.x1 + 8 * scale : plot.x1 - w - 8 * scale;
   const y = plot.y0 + 8 * scale;
   fillRect(img, x, y, w, h, [255, 255, 255]);
   strokeRect(img, x, y, w, h, [200, 200, 200]);

@@ -53,29 +53,50 @@ export function toOfficialStateDict(
   }
 }
 
+/** The keys of a flat checkpoint that toOfficialStateDict keeps: for a training checkpoint only
+ * the chosen branch's backbone (not the other branch, the heads or the optimizer state). Lets a
+ * lazy reader load just these. */
+export function backboneKeys(keys: Iterable<string>, opts: NormaliseOptions = {}): Set<string> {
+  const all = [...keys];
+  if (detectLayout(all, opts.source) !== "training") return new Set(all);
+  const stripped = all.map(stripModule);
+  const prefix = branchPrefix(stripped, opts.branch);
+  return new Set(all.filter((_, i) => backboneRest(stripped[i]!, prefix) !== undefined));
+}
+
 /** Keeps `<branch>.backbone.*` (or bare `backbone.*`) and strips those prefixes. */
 function selectBackbone(
   stateDict: ReadonlyMap<string, HostTensor>,
   branch: "teacher" | "student" | undefined,
   source: string,
 ): Map<string, HostTensor> {
-  const keys = [...stateDict.keys()];
-  const chosen =
-    branch ??
-    (["teacher", "student"] as const).find((b) => keys.some((k) => k.startsWith(`${b}.`)));
-  const prefix = chosen === undefined ? "" : `${chosen}.`;
+  const prefix = branchPrefix([...stateDict.keys()], branch);
   const out = new Map<string, HostTensor>();
   for (const [key, t] of stateDict) {
-    if (!key.startsWith(prefix)) continue;
-    const rest = stripModule(key.slice(prefix.length));
-    if (rest.startsWith("backbone.")) out.set(stripModule(rest.slice("backbone.".length)), t);
+    const rest = backboneRest(key, prefix);
+    if (rest !== undefined) out.set(rest, t);
   }
   if (out.size === 0) {
     throw new CheckpointError(source, `no ${prefix}backbone.* keys in this training checkpoint`, {
-      hint: chosen === undefined ? "" : `is the ${chosen} branch saved here?`,
+      hint: prefix === "" ? "" : `is the ${prefix.slice(0, -1)} branch saved here?`,
     });
   }
   return out;
+}
+
+/** "teacher." / "student." (the branch asked for, else the first one present), or "". */
+function branchPrefix(keys: readonly string[], branch: "teacher" | "student" | undefined): string {
+  const chosen =
+    branch ??
+    (["teacher", "student"] as const).find((b) => keys.some((k) => k.startsWith(`${b}.`)));
+  return chosen === undefined ? "" : `${chosen}.`;
+}
+
+/** The backbone key under `<prefix>[module.]backbone.[module.]`, or undefined for other keys. */
+function backboneRest(key: string, prefix: string): string | undefined {
+  if (!key.startsWith(prefix)) return undefined;
+  const rest = stripModule(key.slice(prefix.length));
+  return rest.startsWith("backbone.") ? stripModule(rest.slice("backbone.".length)) : undefined;
 }
 
 /** `blocks.{chunk}.{i}.*` (block_chunks > 0, FSDP) -> `blocks.{i}.*`; indices are already global. */

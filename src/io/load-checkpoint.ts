@@ -9,9 +9,10 @@ import { CheckpointError } from "./checkpoint-error.js";
 import { type CheckpointOptions, conventionalInterpolation } from "./checkpoint-options.js";
 import { hfConfigToOptions } from "./hf-config.js";
 import { inferOptionsFromStateDict } from "./infer-options.js";
-import { type CheckpointLayout, toOfficialStateDict } from "./layouts.js";
-import { flattenStateDict, readPth, readWholeFile } from "./pth.js";
-import { readSafetensorsFile, readSafetensorsMetadata } from "./safetensors.js";
+import { backboneKeys, type CheckpointLayout, toOfficialStateDict } from "./layouts.js";
+import { type LazyStateDict, type LazyTensor, loadTensors, withLazy } from "./lazy-tensor.js";
+import { openPthFile } from "./pth.js";
+import { openSafetensorsFile, readSafetensorsMetadata } from "./safetensors.js";
 
 export interface LoadedCheckpoint {
   /** The path that was read (the weights file inside a directory). */
@@ -46,7 +47,14 @@ export function loadCheckpoint(path: string, opts: LoadCheckpointOptions = {}): 
   const isDir = statSync(path, { throwIfNoEntry: false })?.isDirectory();
   if (isDir === undefined) throw new CheckpointError(path, "no such file or directory");
   const file = isDir ? hfWeightsFile(path) : path;
-  const raw = readWeights(file);
+  // Only the tensors the layout keeps are read (a training checkpoint's other branch, heads and
+  // optimizer state stay on disk).
+  const raw = withLazy(openWeights(file), (lazy) =>
+    loadTensors(
+      lazy.tensors,
+      backboneKeys(lazy.tensors.keys(), { source: file, ...pick(opts, "branch") }),
+    ),
+  );
   const { layout, stateDict } = toOfficialStateDict(raw, { source: file, ...pick(opts, "branch") });
   const fromWeights = inferOptionsFromStateDict(stateDict, {
     source: file,
@@ -135,12 +143,11 @@ export function validateStateDict(
   }
 }
 
-function readWeights(file: string): Map<string, HostTensor> {
-  if (file.endsWith(".index.json")) return readShards(file);
-  const isZip = readMagic(file) === "PK"; // torch.save's zip archive, whatever the extension
-  return isZip
-    ? flattenStateDict(readPth(readWholeFile(file), file), file)
-    : readSafetensorsFile(file);
+/** Opens a weights file without reading its tensors: a torch.save zip (sniffed, whatever the
+ * extension), a sharded index, or safetensors. */
+export function openWeights(file: string): LazyStateDict {
+  if (file.endsWith(".index.json")) return openShards(file);
+  return readMagic(file) === "PK" ? openPthFile(file) : openSafetensorsFile(file);
 }
 
 function readMagic(file: string): string {
@@ -162,20 +169,61 @@ function hfWeightsFile(dir: string): string {
   return found;
 }
 
-/** A sharded HF checkpoint: `weight_map` names the shard of every tensor. */
-function readShards(indexFile: string): Map<string, HostTensor> {
+/** A sharded HF checkpoint: `weight_map` names the shard of every tensor; each shard must hold
+ * exactly the tensors the map gives it. */
+function openShards(indexFile: string): LazyStateDict {
   const index = readJson(indexFile) as { weight_map?: unknown };
   const map = index.weight_map;
-  if (typeof map !== "object" || map === null) {
+  if (typeof map !== "object" || map === null || Array.isArray(map)) {
     throw new CheckpointError(indexFile, "has no weight_map object", { key: "weight_map" });
   }
-  const out = new Map<string, HostTensor>();
-  for (const shard of new Set(Object.values(map))) {
-    if (typeof shard !== "string")
-      throw new CheckpointError(indexFile, "weight_map values must be file names");
-    for (const [k, t] of readWeights(join(dirname(indexFile), shard))) out.set(k, t);
+  const byShard = new Map<string, string[]>();
+  for (const [key, shard] of Object.entries(map)) {
+    if (typeof shard !== "string" || shard.includes("/") || shard.includes("\\")) {
+      throw new CheckpointError(indexFile, "weight_map values must be file names in its folder", {
+        key,
+      });
+    }
+    byShard.set(shard, [...(byShard.get(shard) ?? []), key]);
   }
-  return out;
+  const opened: LazyStateDict[] = [];
+  const close = () => {
+    for (const o of opened) o.close();
+  };
+  try {
+    const tensors = new Map<string, LazyTensor>();
+    for (const [shard, keys] of byShard) {
+      const file = join(dirname(indexFile), shard);
+      if (!existsSync(file)) {
+        throw new CheckpointError(indexFile, `names shard ${shard}, which is not there`, {
+          key: keys[0]!,
+        });
+      }
+      const part = openWeights(file);
+      opened.push(part);
+      for (const key of keys) {
+        const t = part.tensors.get(key);
+        if (t === undefined) {
+          throw new CheckpointError(file, `missing; ${indexFile} says this shard holds it`, {
+            key,
+          });
+        }
+        tensors.set(key, t);
+      }
+      for (const key of part.tensors.keys()) {
+        const named = Object.hasOwn(map, key) ? (map as Record<string, unknown>)[key] : undefined;
+        if (named !== shard) {
+          throw new CheckpointError(file, `is not in ${indexFile}'s weight_map for this shard`, {
+            key,
+          });
+        }
+      }
+    }
+    return { tensors, close };
+  } catch (err) {
+    close();
+    throw err;
+  }
 }
 
 function readJson(path: string): unknown {

@@ -245,6 +245,21 @@ describe("readPth", () => {
     `);
   });
 
+  it("refuses big-endian storages, naming the byteorder record", () => {
+    const pkl = statePickle(new Map([["w", contiguous("0", [1])]]));
+    const zip = zipSync(
+      {
+        "a/data.pkl": pkl,
+        "a/byteorder": new TextEncoder().encode("big"),
+        "a/data/0": f32Bytes([1]),
+      },
+      { level: 0 },
+    );
+    expect(() => readPth(zip, "be.pth")).toThrowErrorMatchingInlineSnapshot(
+      `[CheckpointError: be.pth: key "a/byteorder": storages are big-endian; only little-endian archives are read]`,
+    );
+  });
+
   it("refuses a dict that contains itself instead of recursing forever", () => {
     // d = {}; d["self"] = d
     const pkl = new PickleWriter().proto().op(0x7d, 0x71, 0).str("self").op(0x68, 0, 0x73, 0x2e);

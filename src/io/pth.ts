@@ -1,71 +1,55 @@
-// PyTorch checkpoints (`torch.save` zip format): unzip, unpickle with the state_dict allow-list,
-// and flatten nested dicts of tensors to dotted keys.
-import { readFileSync, statSync } from "node:fs";
-import { unzipSync } from "fflate";
+// PyTorch checkpoints (`torch.save` zip format) of any size: the zip's central directory is read
+// first, the pickle is run with the state_dict allow-list, and each storage is read from its
+// offset in the file only when a tensor on it is loaded. Nested dicts flatten to dotted keys.
 import type { HostTensor } from "../core/host-tensor.js";
 import { CheckpointError } from "./checkpoint-error.js";
+import { type LazyStateDict, LazyTensor, loadTensors } from "./lazy-tensor.js";
 import { unpickle } from "./pickle.js";
-import { torchFindClass, torchPersistentLoad } from "./torch-globals.js";
-
-const MAX_READ_BYTES = 2 ** 31 - 1;
+import { type StorageRecord, torchFindClass, torchPersistentLoad } from "./torch-globals.js";
+import { type ByteSource, bytesSource, fileSource, ZipReader } from "./zip-reader.js";
 
 /** What a checkpoint pickle holds: tensors, dicts (Maps), lists, tuples and scalars. */
 export type PthValue = unknown;
 
-/** Reads a `torch.save` zip archive; dicts come back as Maps and tensors as HostTensors. */
+/** Reads an in-memory `torch.save` archive; dicts come back as Maps and tensors as HostTensors. */
 export function readPth(bytes: Uint8Array, source = "<pth>"): PthValue {
-  const records = openArchive(bytes, source);
-  const pkl = [...records.keys()].find((name) => /^([^/]+\/)?data\.pkl$/.test(name));
-  if (pkl === undefined) {
-    throw new CheckpointError(source, "zip archive has no data.pkl", {
-      hint: "is this a torch.save file? TorchScript and other zip files are not state dicts",
-    });
-  }
-  const prefix = pkl.slice(0, -"data.pkl".length);
-  const byteorder = records.get(`${prefix}byteorder`);
-  if (byteorder !== undefined && new TextDecoder().decode(byteorder).trim() !== "little") {
-    throw new CheckpointError(
-      source,
-      "storages are big-endian; only little-endian archives are read",
-    );
-  }
-  return unpickle(
-    records.get(pkl)!,
-    {
-      findClass: torchFindClass(source),
-      persistentLoad: torchPersistentLoad(source, (key) => records.get(`${prefix}data/${key}`)),
-    },
-    source,
-  );
+  return runPth(bytesSource(bytes), source, false).value;
 }
 
+/** Reads a `torch.save` file, every tensor loaded (see openPthFile to load only some). */
 export function readPthFile(path: string): PthValue {
-  return readPth(readWholeFile(path), path);
+  const { value, close } = runPth(fileSource(path), path, false);
+  close();
+  return value;
 }
 
-/** Node reads at most 2 GiB at once (and fflate needs the whole archive in memory). */
-export function readWholeFile(path: string): Uint8Array {
-  const size = statSync(path).size;
-  if (size > MAX_READ_BYTES) {
-    throw new CheckpointError(path, `is ${size} bytes; torch zip files over 2 GiB are not read`, {
-      hint: "convert it to .safetensors (read tensor by tensor, any size)",
-    });
+/** Opens a `torch.save` file: the pickle is run now (tensor shapes, storage sizes checked), the
+ * storages are read by each tensor's load(). Close it when done. */
+export function openPthFile(path: string): LazyStateDict {
+  const { value, close } = runPth(fileSource(path), path, true);
+  try {
+    return { tensors: flattenLazy(value, path), close };
+  } catch (err) {
+    close();
+    throw err;
   }
-  return readFileSync(path);
 }
 
 /** Reads a checkpoint and flattens nested dicts with "." (`{teacher: {backbone.x}}` ->
  * `teacher.backbone.x`). Non-tensor leaves (iteration counters, hyper-parameters) are skipped. */
 export function readPthStateDict(path: string): Map<string, HostTensor> {
-  return flattenStateDict(readPthFile(path), path);
+  const lazy = openPthFile(path);
+  try {
+    return loadTensors(lazy.tensors);
+  } finally {
+    lazy.close();
+  }
 }
 
+/** Flattens a value read by readPth/readPthFile (tensors already loaded). */
 export function flattenStateDict(value: PthValue, source = "<pth>"): Map<string, HostTensor> {
-  if (!(value instanceof Map)) {
-    throw new CheckpointError(source, `holds ${describe(value)}, not a dict of tensors`);
-  }
   const out = new Map<string, HostTensor>();
-  walk(value, "", out, source);
+  for (const [k, t] of flatten(value, source)) out.set(k, t instanceof LazyTensor ? t.load() : t);
   return out;
 }
 
@@ -82,10 +66,92 @@ export function isHostTensor(v: unknown): v is HostTensor {
   );
 }
 
+function flattenLazy(value: PthValue, source: string): Map<string, LazyTensor> {
+  const out = new Map<string, LazyTensor>();
+  for (const [k, t] of flatten(value, source)) {
+    if (!(t instanceof LazyTensor))
+      throw new CheckpointError(source, "tensor was not lazy", { key: k });
+    out.set(k, t);
+  }
+  return out;
+}
+
+function runPth(
+  src: ByteSource,
+  source: string,
+  lazy: boolean,
+): { value: PthValue; close: () => void } {
+  try {
+    const zip = openArchive(src, source);
+    const pkl = [...zip.entries.keys()].find((name) => /^([^/]+\/)?data\.pkl$/.test(name));
+    if (pkl === undefined) {
+      throw new CheckpointError(source, "zip archive has no data.pkl", {
+        hint: "is this a torch.save file? TorchScript and other zip files are not state dicts",
+      });
+    }
+    const prefix = pkl.slice(0, -"data.pkl".length);
+    const byteorder = zip.entries.get(`${prefix}byteorder`);
+    if (byteorder !== undefined) {
+      const order = byteorder.size <= 16 ? new TextDecoder().decode(zip.readAll(byteorder)) : "";
+      if (order.trim() !== "little") {
+        throw new CheckpointError(
+          source,
+          `storages are ${order.trim() === "big" ? "big-endian" : "of an unknown byte order"}; only little-endian archives are read`,
+          { key: `${prefix}byteorder` },
+        );
+      }
+    }
+    const record = (key: string): StorageRecord | undefined => {
+      const entry = zip.entries.get(`${prefix}data/${key}`);
+      return entry && { size: entry.size, read: (start, n) => zip.readRange(entry, start, n) };
+    };
+    const value = unpickle(
+      zip.readAll(zip.entries.get(pkl)!),
+      {
+        findClass: torchFindClass(source, { lazy }),
+        persistentLoad: torchPersistentLoad(source, record),
+      },
+      source,
+    );
+    return { value, close: () => zip.close() };
+  } catch (err) {
+    src.close();
+    throw err;
+  }
+}
+
+function openArchive(src: ByteSource, source: string): ZipReader {
+  const head = src.read(0, Math.min(4, src.size));
+  const isZip = head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04;
+  if (!isZip) {
+    const legacy = head[0] === 0x80; // a bare pickle: torch.save before 1.6 or with the old format
+    throw new CheckpointError(
+      source,
+      legacy ? "legacy (non-zip) torch.save format" : "not a zip archive",
+      {
+        hint: legacy
+          ? "re-save it with torch>=1.6 (default _use_new_zipfile_serialization=True)"
+          : "expected a torch.save .pth/.pt file",
+      },
+    );
+  }
+  return new ZipReader(src, source);
+}
+
+/** Flattens nested dicts to dotted keys; the leaves kept are tensors (loaded or lazy). */
+function flatten(value: PthValue, source: string): Map<string, HostTensor | LazyTensor> {
+  if (!(value instanceof Map)) {
+    throw new CheckpointError(source, `holds ${describe(value)}, not a dict of tensors`);
+  }
+  const out = new Map<string, HostTensor | LazyTensor>();
+  walk(value, "", out, source);
+  return out;
+}
+
 function walk(
   dict: Map<unknown, unknown>,
   prefix: string,
-  out: Map<string, HostTensor>,
+  out: Map<string, HostTensor | LazyTensor>,
   source: string,
   open: Set<Map<unknown, unknown>> = new Set(),
 ): void {
@@ -101,7 +167,7 @@ function walk(
       );
     }
     const key = prefix + String(k);
-    if (isHostTensor(v)) {
+    if (v instanceof LazyTensor || isHostTensor(v)) {
       if (out.has(key)) {
         throw new CheckpointError(source, "two entries flatten to the same key", { key });
       }
@@ -111,27 +177,6 @@ function walk(
     }
   }
   open.delete(dict);
-}
-
-function openArchive(bytes: Uint8Array, source: string): Map<string, Uint8Array> {
-  const isZip = bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
-  if (!isZip) {
-    const legacy = bytes[0] === 0x80; // a bare pickle: torch.save before 1.6 or with the old format
-    throw new CheckpointError(
-      source,
-      legacy ? "legacy (non-zip) torch.save format" : "not a zip archive",
-      {
-        hint: legacy
-          ? "re-save it with torch>=1.6 (default _use_new_zipfile_serialization=True)"
-          : "expected a torch.save .pth/.pt file",
-      },
-    );
-  }
-  try {
-    return new Map(Object.entries(unzipSync(bytes)));
-  } catch (err) {
-    throw new CheckpointError(source, `zip archive is corrupt (${(err as Error).message})`);
-  }
 }
 
 function describe(v: unknown): string {

@@ -6,6 +6,7 @@ import type { HostTensor } from "../core/host-tensor.js";
 import { fmtShape, numel } from "../core/shape.js";
 import { CheckpointError } from "./checkpoint-error.js";
 import { writeFileDurably } from "./durable-write.js";
+import { type LazyStateDict, LazyTensor, loadTensors } from "./lazy-tensor.js";
 import type { StoredDType } from "./tensor-bytes.js";
 import { decodeTensor, encodeTensor, isStoredDType, STORED_DTYPES } from "./tensor-bytes.js";
 
@@ -51,6 +52,16 @@ export function readSafetensors(
 
 /** Reads a file tensor by tensor (never the whole file at once, so files over 2 GiB work). */
 export function readSafetensorsFile(path: string): Map<string, HostTensor> {
+  const lazy = openSafetensorsFile(path);
+  try {
+    return loadTensors(lazy.tensors);
+  } finally {
+    lazy.close();
+  }
+}
+
+/** Opens a file and parses its header; each tensor is read from the file by its load(). */
+export function openSafetensorsFile(path: string): LazyStateDict & { header: SafetensorsHeader } {
   const fd = openSync(path, "r");
   try {
     const size = fstatSync(fd).size;
@@ -58,14 +69,21 @@ export function readSafetensorsFile(path: string): Map<string, HostTensor> {
     const n = prefix.length === 8 ? Number(Buffer.from(prefix).readBigUInt64LE(0)) : 0;
     const headerBytes = readAt(fd, 0, Math.min(8 + Math.min(n, MAX_HEADER_BYTES), size));
     const header = parseSafetensorsHeader(headerBytes, path, size);
-    const out = new Map<string, HostTensor>();
+    const tensors = new Map<string, LazyTensor>();
     for (const e of header.entries) {
-      const data = readAt(fd, header.dataStart + e.begin, e.end - e.begin);
-      out.set(e.key, decodeTensor(e.dtype, e.shape, data));
+      const load = () =>
+        decodeTensor(e.dtype, e.shape, readAt(fd, header.dataStart + e.begin, e.end - e.begin), {
+          owned: true,
+        });
+      tensors.set(
+        e.key,
+        new LazyTensor(STORED_DTYPES[e.dtype].dtype, e.shape, e.end - e.begin, load),
+      );
     }
-    return out;
-  } finally {
+    return { tensors, header, metadata: header.metadata, close: () => closeSync(fd) };
+  } catch (err) {
     closeSync(fd);
+    throw err;
   }
 }
 
@@ -125,9 +143,45 @@ export function writeSafetensors(
   metadata?: Readonly<Record<string, string>>,
   opts: WriteSafetensorsOptions = {},
 ): Uint8Array {
+  const { head, items } = layout(tensors, metadata, opts);
+  const out = new Uint8Array(head.length + items.reduce((n, it) => n + it.bytes.length, 0));
+  out.set(head);
+  let at = head.length;
+  for (const it of items) {
+    out.set(it.bytes, at);
+    at += it.bytes.length;
+  }
+  return out;
+}
+
+/** Writes atomically and durably (temporary file, fsync, rename, fsync of the directory), tensor
+ * by tensor: the same bytes as writeSafetensors, without building the whole file in memory. */
+export function writeSafetensorsFile(
+  path: string,
+  tensors: TensorDict,
+  metadata?: Readonly<Record<string, string>>,
+  opts: WriteSafetensorsOptions = {},
+): void {
+  const { head, items } = layout(tensors, metadata, opts);
+  writeFileDurably(path, [head, ...items.map((it) => it.bytes)]);
+}
+
+interface Item {
+  readonly key: string;
+  readonly stored: StoredDType;
+  readonly bytes: Uint8Array;
+  readonly shape: readonly number[];
+}
+
+/** The 8-byte length and padded JSON header, and the tensors in data order. */
+function layout(
+  tensors: TensorDict,
+  metadata: Readonly<Record<string, string>> | undefined,
+  opts: WriteSafetensorsOptions,
+): { head: Uint8Array; items: Item[] } {
   const entries: Iterable<[string, HostTensor]> =
     tensors instanceof Map ? tensors : Object.entries(tensors);
-  const items = [...entries].map(([key, t]) => {
+  const items: Item[] = [...entries].map(([key, t]) => {
     const { stored, bytes } = encodeTensor(t);
     return {
       key,
@@ -157,38 +211,18 @@ export function writeSafetensors(
     };
     pos += it.bytes.length;
   }
-  let json = new TextEncoder().encode(JSON.stringify(header));
+  const json = new TextEncoder().encode(JSON.stringify(header));
   const padded = Math.ceil(json.length / 8) * 8;
-  if (padded !== json.length) {
-    const p = new Uint8Array(padded).fill(0x20);
-    p.set(json);
-    json = p;
-  }
-  const out = new Uint8Array(8 + json.length + pos);
-  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
-  out.set(json, 8);
-  let at = 8 + json.length;
-  for (const it of items) {
-    out.set(it.bytes, at);
-    at += it.bytes.length;
-  }
-  return out;
-}
-
-/** Writes atomically and durably: temporary file, fsync, rename, fsync of the directory. */
-export function writeSafetensorsFile(
-  path: string,
-  tensors: TensorDict,
-  metadata?: Readonly<Record<string, string>>,
-  opts: WriteSafetensorsOptions = {},
-): void {
-  writeFileDurably(path, writeSafetensors(tensors, metadata, opts));
+  const head = new Uint8Array(8 + padded).fill(0x20, 8 + json.length);
+  new DataView(head.buffer).setBigUint64(0, BigInt(padded), true);
+  head.set(json, 8);
+  return { head, items };
 }
 
 function readAt(fd: number, position: number, length: number): Uint8Array {
   const buf = new Uint8Array(length);
   for (let done = 0; done < length; ) {
-    const n = readSync(fd, buf, done, length - done, position + done);
+    const n = readSync(fd, buf, done, Math.min(2 ** 30, length - done), position + done);
     if (n === 0) throw new InternalError(`file shrank while reading at byte ${position + done}`);
     done += n;
   }

@@ -42,10 +42,19 @@ export function isStoredDType(name: string): name is StoredDType {
   return Object.hasOwn(STORED_DTYPES, name);
 }
 
-/** Decodes `bytes` (exactly numel * element size, little-endian) into a fresh host tensor. */
-export function decodeTensor(stored: StoredDType, shape: Shape, bytes: Uint8Array): HostTensor {
+/** Decodes `bytes` (exactly numel * element size, little-endian) into a fresh host tensor.
+ * `owned`: the caller hands over a buffer nobody else holds, used as is when it is 0-offset. */
+export function decodeTensor(
+  stored: StoredDType,
+  shape: Shape,
+  bytes: Uint8Array,
+  opts: { readonly owned?: boolean } = {},
+): HostTensor {
   assertLittleEndianHost();
-  const copy = new Uint8Array(bytes); // fresh, 0-offset buffer: aligned for every typed array
+  const reuse =
+    opts.owned === true && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  // a fresh, 0-offset buffer: aligned for every typed array
+  const copy = reuse ? bytes : new Uint8Array(bytes);
   const buf = copy.buffer;
   switch (stored) {
     case "F64":

@@ -3,6 +3,7 @@
 import type { HostTensor } from "../core/host-tensor.js";
 import { fmtShape, numel } from "../core/shape.js";
 import { CheckpointError } from "./checkpoint-error.js";
+import { LazyTensor } from "./lazy-tensor.js";
 import { PickleGlobal } from "./pickle.js";
 import { decodeTensor, STORED_DTYPES, type StoredDType } from "./tensor-bytes.js";
 
@@ -12,12 +13,23 @@ export interface TorchStorageType {
   readonly stored: StoredDType;
 }
 
-/** One `data/<key>` record of the archive, typed by its storage class. */
+/** A `data/<key>` record of the archive: its size, and positioned reads of its bytes. */
+export interface StorageRecord {
+  readonly size: number;
+  read(start: number, length: number): Uint8Array;
+}
+
+/** One `data/<key>` record of the archive, typed by its storage class; not read yet. */
 export interface TorchStorage {
   readonly key: string;
   readonly stored: StoredDType;
   readonly numel: number;
-  readonly bytes: Uint8Array;
+  readonly record: StorageRecord;
+}
+
+export interface TorchGlobalsOptions {
+  /** Tensors come back as LazyTensors (read on load()) instead of HostTensors. */
+  readonly lazy?: boolean;
 }
 
 const STORAGE_TYPES: Readonly<Record<string, StoredDType>> = {
@@ -28,16 +40,23 @@ const STORAGE_TYPES: Readonly<Record<string, StoredDType>> = {
   LongStorage: "I64",
   IntStorage: "I32",
   ByteStorage: "U8",
+  CharStorage: "I8",
   BoolStorage: "BOOL",
   UntypedStorage: "U8",
 };
 
 /** The allow-list: anything else is refused by name before it could run. */
-export function torchFindClass(source: string): (module: string, name: string) => unknown {
+export function torchFindClass(
+  source: string,
+  opts: TorchGlobalsOptions = {},
+): (module: string, name: string) => unknown {
   const allowed: Readonly<Record<string, () => unknown>> = {
     "collections.OrderedDict": () => new PickleGlobal("collections.OrderedDict", orderedDict),
     "torch._utils._rebuild_tensor_v2": () =>
-      new PickleGlobal("torch._utils._rebuild_tensor_v2", (args) => rebuildTensor(args, source)),
+      new PickleGlobal("torch._utils._rebuild_tensor_v2", (args) => {
+        const t = rebuildTensor(args, source);
+        return opts.lazy ? t : t.load();
+      }),
     "torch._utils._rebuild_parameter": () =>
       new PickleGlobal("torch._utils._rebuild_parameter", (args) => args[0]),
     "torch._utils._rebuild_parameter_with_state": () =>
@@ -61,10 +80,11 @@ export function torchFindClass(source: string): (module: string, name: string) =
   };
 }
 
-/** `persistent_load`: ('storage', storage type, key, location, numel) -> storage bytes. */
+/** `persistent_load`: ('storage', storage type, key, location, numel) -> the storage's record,
+ * its size checked against numel; nothing is read yet. */
 export function torchPersistentLoad(
   source: string,
-  record: (key: string) => Uint8Array | undefined,
+  record: (key: string) => StorageRecord | undefined,
 ): (pid: unknown) => TorchStorage {
   const cache = new Map<string, TorchStorage>();
   return (pid) => {
@@ -77,21 +97,22 @@ export function torchPersistentLoad(
     }
     const hit = cache.get(key);
     if (hit) return hit;
-    const bytes = record(key);
+    const rec = record(key);
     const need = count * STORED_DTYPES[type.stored].bytes;
-    if (bytes === undefined || bytes.length < need) {
-      const got = bytes === undefined ? "no such record" : `${bytes.length} bytes`;
+    if (rec === undefined || rec.size < need) {
+      const got = rec === undefined ? "no such record" : `${rec.size} bytes`;
       throw new CheckpointError(source, `storage data/${key}: ${got}; expected ${need} bytes`);
     }
-    const storage = { key, stored: type.stored, numel: count, bytes };
+    const storage = { key, stored: type.stored, numel: count, record: rec };
     cache.set(key, storage);
     return storage;
   };
 }
 
 /** `_rebuild_tensor_v2(storage, offset, size, stride, requires_grad, hooks, ...)`: a strided
- * view of a storage, copied out to a contiguous host tensor. */
-function rebuildTensor(args: readonly unknown[], source: string): HostTensor {
+ * view of a storage, checked now; load() reads the elements it spans and copies them out to a
+ * contiguous host tensor. */
+function rebuildTensor(args: readonly unknown[], source: string): LazyTensor {
   const [storage, offset, size, stride] = args;
   if (!isStorage(storage) || !isSize(offset) || !isSizes(size) || !isSizes(stride)) {
     throw new CheckpointError(
@@ -111,11 +132,17 @@ function rebuildTensor(args: readonly unknown[], source: string): HostTensor {
       `${where}: offset ${offset} and stride ${fmtShape(stride)} reach element ${last}, past the storage's ${storage.numel}`,
     );
   }
-  const es = STORED_DTYPES[storage.stored].bytes;
-  const bytes = isContiguous(size, stride)
-    ? storage.bytes.subarray(offset * es, (offset + n) * es)
-    : gatherStrided(storage.bytes, es, size, stride, offset);
-  return decodeTensor(storage.stored, size, bytes);
+  const info = STORED_DTYPES[storage.stored];
+  const es = info.bytes;
+  const span = n === 0 ? 0 : last - offset + 1; // elements from the first to the last it touches
+  const load = (): HostTensor => {
+    const raw = storage.record.read(offset * es, span * es);
+    if (isContiguous(size, stride)) return decodeTensor(storage.stored, size, raw, { owned: true });
+    return decodeTensor(storage.stored, size, gatherStrided(raw, es, size, stride, 0), {
+      owned: true,
+    });
+  };
+  return new LazyTensor(info.dtype, size, n * es, load);
 }
 
 function orderedDict(args: readonly unknown[]): Map<unknown, unknown> {
@@ -172,5 +199,5 @@ function isStorageType(v: unknown): v is TorchStorageType {
 }
 
 function isStorage(v: unknown): v is TorchStorage {
-  return typeof v === "object" && v !== null && "bytes" in v && "numel" in v && "stored" in v;
+  return typeof v === "object" && v !== null && "record" in v && "numel" in v && "stored" in v;
 }

@@ -8,11 +8,11 @@ import { fmtShape, type HostTensor } from "../core/index.js";
 import {
   CheckpointError,
   inferOptionsFromStateDict,
+  openWeights,
   readArchMetadata,
-  readPthStateDict,
-  readSafetensorsFile,
   readSafetensorsMetadata,
   toOfficialStateDict,
+  withLazy,
 } from "../io/index.js";
 import { backboneFromCheckpoint } from "../models/backbone.js";
 import type { DinoHeadOptions } from "../nn/dino-head.js";
@@ -42,15 +42,17 @@ export function loadSslNetwork(
     throw new CheckpointError(path, "is a model folder (backbone only); the heads are needed", {
       hint: "give a training checkpoint: teacher_checkpoint.pth, or ours (checkpoints/*.safetensors, eval/*/teacher_checkpoint.safetensors)",
     });
-  const raw = isZip(path) ? readPthStateDict(path) : readSafetensorsFile(path);
+  // Only the branch's tensors are read from the file (not the other branch or optimizer state).
   const heads = new Map<string, HostTensor>();
   const backboneWeights = new Map<string, HostTensor>();
-  for (const [key, t] of raw) {
-    const m = PART.exec(key);
-    if (!m || (m[1] && m[1] !== branch)) continue;
-    if (m[2]!.startsWith("backbone.")) backboneWeights.set(key, t);
-    else heads.set(m[2]!, t);
-  }
+  withLazy(openWeights(path), (w) => {
+    for (const [key, t] of w.tensors) {
+      const m = PART.exec(key);
+      if (!m || (m[1] && m[1] !== branch)) continue;
+      if (m[2]!.startsWith("backbone.")) backboneWeights.set(key, t.load());
+      else heads.set(m[2]!, t.load());
+    }
+  });
   const dinoHead = headOptions(heads, "dino_head", path);
   if (!dinoHead)
     throw new CheckpointError(path, `has no dino_head.* weights for the ${branch}`, {
