@@ -47,7 +47,11 @@ const RULES: Readonly<Record<string, LayerRule>> = {
     may: ["core", "nn", "models", "losses", "runtime", "data", "config", "io", "onnx"],
     packages: "any",
   },
-  eval: { may: ["core", "runtime", "models", "nn", "data", "io", "onnx"], packages: "any" },
+  // eval trains its heads (linear, segmentation, depth) with train/optimizer.ts.
+  eval: {
+    may: ["core", "runtime", "models", "nn", "data", "io", "onnx", "train"],
+    packages: "any",
+  },
   // Embedding and export for released backbones: eval's neighbours, plus config for ConfigError.
   inference: {
     may: ["core", "runtime", "models", "nn", "data", "io", "onnx", "config"],

@@ -140,6 +140,22 @@ export interface KnnMonitorResult {
   readonly [metric: string]: number;
 }
 
+/** L2-normalised CLS features [count, dim] of a labeled set under `weights`. */
+export async function clsFeatures(
+  runtime: Runtime,
+  options: VitOptions,
+  weights: ReadonlyMap<string, HostTensor>,
+  set: LabeledImages,
+): Promise<Float32Array> {
+  const backbone: Backbone = { model: new DinoVisionTransformer(options), weights, options };
+  const f = await extractFeatures(runtime, backbone, [set.images], {
+    batchSize: 64,
+    imageSize: set.side,
+    weightsAs: "inputs", // one session for every evaluation of the run
+  });
+  return l2Rows(f.cls, options.embedDim);
+}
+
 /** Returns a function that scores backbone weights by k-NN top-1 of `queries` against `index`. */
 export function knnMonitor(
   runtime: Runtime,
@@ -149,18 +165,10 @@ export function knnMonitor(
   ks: readonly number[] = [10, 20],
 ) {
   return async (weights: ReadonlyMap<string, HostTensor>): Promise<KnnMonitorResult> => {
-    const backbone: Backbone = { model: new DinoVisionTransformer(options), weights, options };
-    const feats = async (set: LabeledImages) =>
-      (
-        await extractFeatures(runtime, backbone, [set.images], {
-          batchSize: 64,
-          imageSize: set.side,
-          weightsAs: "inputs", // one session for every evaluation of the run
-        })
-      ).cls;
     const dim = options.embedDim;
-    const train = { features: l2Rows(await feats(index), dim), labels: index.labels, dim };
-    const val = { features: l2Rows(await feats(queries), dim), labels: queries.labels, dim };
+    const feats = (set: LabeledImages) => clsFeatures(runtime, options, weights, set);
+    const train = { features: await feats(index), labels: index.labels, dim };
+    const val = { features: await feats(queries), labels: queries.labels, dim };
     const usable = ks.filter((k) => k <= index.count);
     const r = knnEval(train, val, { ks: usable, temperature: 0.07 });
     return Object.fromEntries(usable.map((k) => [`knn_top1_k${k}`, r.top1[k]!]));

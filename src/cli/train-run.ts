@@ -10,7 +10,7 @@ import { scanImageFolder } from "../data/datasets/image-folder.js";
 import { extractFeatures } from "../eval/features.js";
 import { pcaPatchPicture } from "../eval/pca.js";
 import { lossCurvePng } from "../eval/plot.js";
-import { imageFromChw, imageGrid, upscaleNearest, writePng } from "../eval/png.js";
+import { imageFromChw, imageGrid, type RgbImage, upscaleNearest, writePng } from "../eval/png.js";
 import type { VitOptions } from "../models/presets.js";
 import { DinoVisionTransformer } from "../models/vision-transformer.js";
 import { createRuntime, type Provider, type Runtime } from "../runtime/index.js";
@@ -152,35 +152,55 @@ function fmtLosses(s: StepReport): string {
   return parts.join(" ");
 }
 
-/** The loss terms of metrics.jsonl over iterations (the whole run, resumed parts included). */
-function drawLossCurve(metricsPath: string, out: string): void {
-  const rows = readFileSync(metricsPath, "utf8")
+/** The loss terms of a training run's metrics.jsonl, in plotting order. */
+export const LOSS_TERMS = [
+  "total",
+  "dino_local_crops_loss",
+  "dino_global_crops_loss",
+  "ibot_loss",
+  "koleo_loss",
+] as const;
+
+/** The loss terms that appear in the metrics (a run without iBOT or KoLeo has no such column). */
+export function presentTerms(rows: readonly Readonly<Record<string, number>>[]): string[] {
+  return LOSS_TERMS.filter((t) => rows.some((r) => r[t] !== undefined));
+}
+
+/** The rows of metrics.jsonl (one per iteration; the whole run, resumed parts included). */
+export function readMetrics(metricsPath: string): Record<string, number>[] {
+  return readFileSync(metricsPath, "utf8")
     .trim()
     .split("\n")
+    .filter((l) => l.length > 0)
     .map((l) => JSON.parse(l) as Record<string, number>);
-  const names = [
-    "total",
-    "dino_local_crops_loss",
-    "dino_global_crops_loss",
-    "ibot_loss",
-    "koleo_loss",
-  ];
+}
+
+/** The loss terms over iterations, one colour each, legend right of the axes. */
+function drawLossCurve(metricsPath: string, out: string): void {
+  const rows = readMetrics(metricsPath);
   lossCurvePng(
-    names.map((n) => ({ name: n, values: rows.map((r) => r[n] ?? Number.NaN) })),
+    presentTerms(rows).map((n) => ({
+      name: n,
+      x: rows.map((r) => r.iteration ?? Number.NaN),
+      values: rows.map((r) => r[n] ?? Number.NaN),
+    })),
     out,
-    { width: 800, height: 450, title: "DINOv2 training losses", xLabel: "iteration" },
+    { width: 900, height: 450, title: "DINOv2 training losses", xLabel: "iteration" },
   );
 }
 
-/** Input images next to the PCA of their patch features (first 3 components as RGB). */
+/**
+ * Input images next to the PCA of their patch features (first 3 components as RGB), one row per
+ * image; written to `out` as PNG when given.
+ */
 export async function pcaPicture(
   runtime: Runtime,
   options: VitOptions,
   weights: ReadonlyMap<string, HostTensor>,
   images: LabeledImages,
   count: number,
-  out: string,
-): Promise<void> {
+  out?: string,
+): Promise<RgbImage> {
   const n = Math.min(count, images.count);
   const per = 3 * images.side * images.side;
   const f = await extractFeatures(
@@ -203,7 +223,8 @@ export async function pcaPicture(
     rows.push([upscaleNearest(img, Math.max(1, Math.round(pca.width / img.width))), pca]);
   }
   const pic = imageGrid(rows, { gapPx: 4 });
-  writePng(out, pic.data, pic.width, pic.height);
+  if (out) writePng(out, pic.data, pic.width, pic.height);
+  return pic;
 }
 
 export { loadLabeled };

@@ -223,3 +223,24 @@ function cubic1(x: number, A: number): number {
 function cubic2(x: number, A: number): number {
   return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A;
 }
+
+/**
+ * The [outSize, inSize] matrix of PyTorch's F.interpolate(mode="bilinear", align_corners=False)
+ * along one axis, output size given (scale = in / out in float32): the source index
+ * max((dst + 0.5) · scale − 0.5, 0) split between its two neighbours, the upper one clamped.
+ * @example bilinearWeights(2, 4) // rows [1,0], [0.75,0.25], [0.25,0.75], [0,1]
+ */
+export function bilinearWeights(inSize: number, outSize: number): Float64Array {
+  checkSizes(inSize, outSize);
+  const m = new Float64Array(outSize * inSize);
+  const scale = f32(inSize / outSize);
+  for (let o = 0; o < outSize; o++) {
+    const real = Math.max(f32(f32(scale * (o + 0.5)) - 0.5), 0);
+    const i0 = Math.min(Math.floor(real), inSize - 1);
+    const i1 = Math.min(i0 + 1, inSize - 1);
+    const lambda = f32(real - i0);
+    m[o * inSize + i0]! += f32(1 - lambda);
+    m[o * inSize + i1]! += lambda;
+  }
+  return m;
+}

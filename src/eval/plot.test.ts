@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { formatTicks, lossCurveImage, lossCurvePng } from "./plot.js";
+import { formatTicks, lossCurveImage, lossCurvePng, plotLayout } from "./plot.js";
 import { type RgbImage, readPng } from "./png.js";
 
 const BLUE = [31, 119, 180];
@@ -60,6 +60,64 @@ describe("lossCurvePng", () => {
     const a = lossCurveImage([{ name: "a", values: curve(50, 2) }]);
     const b = lossCurveImage([{ name: "a", values: curve(50, 2) }]);
     expect(Buffer.from(a.data).equals(Buffer.from(b.data))).toBe(true);
+  });
+});
+
+describe("plot layout", () => {
+  const series = [
+    { name: "dino_global_crops_loss", values: curve(100, 5) },
+    { name: "ibot_loss", values: curve(100, 3) },
+  ];
+
+  it("puts the legend right of or under the axes, inside the image, never over the data", () => {
+    const short = series.map((s, i) => ({ ...s, name: `s${i}` }));
+    // The rule: a column right of the axes when it needs at most a third of the width. At 640 px
+    // (text scale 2) "dino_global_crops_loss" makes the column 34·2 + 22·12 = 332 px > 640/3.
+    for (const [width, height, ss, where] of [
+      [640, 400, series, "under"],
+      [900, 450, series, "under"],
+      [300, 200, series, "under"],
+      [640, 400, short, "right"],
+      [480, 260, short, "right"],
+    ] as const) {
+      const { plot, legend } = plotLayout(ss, { width, height, title: "t", xLabel: "x" });
+      expect(legend).not.toBeNull();
+      if (where === "right") expect(legend!.x0).toBeGreaterThan(plot.x1);
+      else expect(legend!.y0).toBeGreaterThan(plot.y1);
+      expect(legend!.x0).toBeGreaterThanOrEqual(0);
+      expect(legend!.x1).toBeLessThanOrEqual(width);
+      expect(legend!.y1).toBeLessThanOrEqual(height);
+      expect(plot.x1 - plot.x0).toBeGreaterThan(width / 2);
+      expect(plot.y1 - plot.y0).toBeGreaterThan(height / 3);
+    }
+  });
+
+  it("draws every series' swatch in the legend box and the lines only inside the axes", () => {
+    const opts = { width: 640, height: 400 };
+    const img = lossCurveImage(series, opts);
+    const { plot, legend } = plotLayout(series, opts);
+    let inLegend = 0;
+    let outside = 0;
+    for (let y = 0; y < img.height; y++) {
+      for (let x = 0; x < img.width; x++) {
+        const i = (y * img.width + x) * 3;
+        const blue =
+          img.data[i] === BLUE[0] && img.data[i + 1] === BLUE[1] && img.data[i + 2] === BLUE[2];
+        if (!blue) continue;
+        if (x >= legend!.x0 && x < legend!.x1 && y >= legend!.y0 && y < legend!.y1) inLegend++;
+        else if (x < plot.x0 || x >= plot.x1 || y < plot.y0 || y >= plot.y1) outside++;
+      }
+    }
+    expect(inLegend).toBeGreaterThan(10);
+    expect(outside).toBe(0);
+  });
+
+  it("plots series at given x (e.g. evaluation iterations) and checks their length", () => {
+    const img = lossCurveImage([{ name: "knn", x: [0, 100, 500], values: [0.2, 0.3, 0.4] }]);
+    expect(count(img, BLUE)).toBeGreaterThan(100);
+    expect(() => lossCurveImage([{ name: "knn", x: [0, 1], values: [0.2, 0.3, 0.4] }])).toThrow(
+      /knn has 3 values but 2 x/,
+    );
   });
 });
 

@@ -1,5 +1,6 @@
 // Loss curves as PNG, drawn by hand: axes with "nice" ticks (linear or log10), grid lines, one
-// colour per series and a legend; non-finite (and, on a log axis, non-positive) values are gaps.
+// colour per series and a legend in its own box right of or under the axes (never over the data);
+// non-finite (and, on a log axis, non-positive) values are gaps.
 
 import { writeFileSync } from "node:fs";
 import { blankImage, encodePng, type Rgb, type RgbImage } from "./png.js";
@@ -15,8 +16,10 @@ import {
 
 export interface Series {
   readonly name: string;
-  /** y at x = 0, 1, 2, ... (iterations). */
+  /** y at x = 0, 1, 2, ... (iterations), or at `x` when given. */
   readonly values: readonly number[];
+  /** x of each value (same length, increasing); default 0, 1, 2, ... */
+  readonly x?: readonly number[];
 }
 
 export interface PlotOptions {
@@ -25,8 +28,8 @@ export interface PlotOptions {
   readonly logScale?: boolean;
   readonly title?: string;
   readonly xLabel?: string;
-  /** "inside" (default): top right of the plot area; "right": in a margin right of the axes. */
-  readonly legend?: "inside" | "right";
+  /** Fixed y range [lo, hi] (e.g. [0, 1] for accuracies); default: fitted to the data. */
+  readonly yRange?: readonly [number, number];
 }
 
 /** matplotlib's tab10 colours. */
@@ -55,17 +58,43 @@ export function lossCurvePng(
   writeFileSync(path, encodePng(lossCurveImage(series, opts)));
 }
 
-/** The line plot of `lossCurvePng` as an image. */
-export function lossCurveImage(series: readonly Series[], opts: PlotOptions = {}): RgbImage {
+/** Where a plot's axes and its legend go: side by side or one above the other, never overlapping. */
+export interface PlotLayout {
+  readonly plot: Rect;
+  /** The legend's box, right of the axes or under them; null without series. */
+  readonly legend: Rect | null;
+}
+
+/** The layout `lossCurveImage` draws with (exported for tests and figure composition). */
+export function plotLayout(series: readonly Series[], opts: PlotOptions = {}): PlotLayout {
+  const { plot, legend } = layout(series, opts);
+  return { plot, legend };
+}
+
+function layout(series: readonly Series[], opts: PlotOptions) {
   const width = opts.width ?? 640;
   const height = opts.height ?? 400;
   const scale = Math.min(width, height) >= 360 ? 2 : 1;
-  const img = blankImage(width, height);
   const isLog = opts.logScale ?? false;
-  const y = yAxis(series, isLog);
-  const xMax = series.reduce((m, s) => Math.max(m, s.values.length - 1), 1);
-  const x = linearTicks(0, xMax, Math.max(2, Math.floor(width / 120)), true, 1);
+  for (const s of series) {
+    if (s.x && s.x.length !== s.values.length)
+      throw new RangeError(
+        `plot: series ${s.name} has ${s.values.length} values but ${s.x.length} x`,
+      );
+  }
+  const y = opts.yRange ? linearTicks(opts.yRange[0], opts.yRange[1], 6) : yAxis(series, isLog);
+  const xs = series.flatMap((s) => s.values.map((_, k) => s.x?.[k] ?? k));
+  const xMin = xs.length ? Math.min(0, ...xs) : 0;
+  const xMax = Math.max(xMin + 1, ...xs);
   const th = textHeight(scale);
+  // The legend: a column right of the axes when it takes at most a third of the width, else
+  // rows of entries under the axes. Either way it never covers data.
+  const right = legendWidth(series, scale) <= width / 3;
+  const entries = legendEntries(series, scale, right ? 0 : width - 20 * scale);
+  const legendW = Math.max(0, ...entries.map((e) => e.x + e.w)) + (entries.length ? 6 * scale : 0);
+  const legendH = Math.max(0, ...entries.map((e) => e.y)) + (entries.length ? th + 12 * scale : 0);
+  const sideW = right && entries.length ? legendW + 8 * scale : 0;
+  const x = linearTicks(xMin, xMax, Math.max(2, Math.floor((width - sideW) / 120)), true, 1);
   const left =
     10 * scale +
     Math.max(
@@ -75,10 +104,21 @@ export function lossCurveImage(series: readonly Series[], opts: PlotOptions = {}
       ).map((l) => textWidth(l, scale)),
     );
   const top = opts.title ? th + 12 * scale : 8 * scale;
-  const bottom = th + 10 * scale + (opts.xLabel ? th + 6 * scale : 0);
-  const legendRight = opts.legend === "right" && series.length > 0;
-  const right = legendRight ? legendWidth(series, scale) + 18 * scale : 10 * scale;
-  const plot: Rect = { x0: left, y0: top, x1: width - right, y1: height - bottom };
+  const below = !right && entries.length ? legendH + 6 * scale : 0;
+  const bottom = th + 10 * scale + (opts.xLabel ? th + 6 * scale : 0) + below;
+  const plot: Rect = { x0: left, y0: top, x1: width - 10 * scale - sideW, y1: height - bottom };
+  const lx = right ? plot.x1 + 8 * scale : Math.max(0, (width - legendW) >> 1);
+  const ly = right ? plot.y0 : height - legendH - 4 * scale;
+  const legend: Rect | null = entries.length
+    ? { x0: lx, y0: ly, x1: lx + legendW, y1: ly + legendH }
+    : null;
+  return { width, height, scale, isLog, x, y, th, plot, legend, entries };
+}
+
+/** The line plot of `lossCurvePng` as an image. */
+export function lossCurveImage(series: readonly Series[], opts: PlotOptions = {}): RgbImage {
+  const { width, height, scale, isLog, x, y, th, plot, legend, entries } = layout(series, opts);
+  const img = blankImage(width, height);
   const px = (v: number) => plot.x0 + ((v - x.lo) / (x.hi - x.lo)) * (plot.x1 - plot.x0 - 1);
   const py = (v: number) =>
     plot.y1 - 1 - ((y.map(v) - y.lo) / (y.hi - y.lo)) * (plot.y1 - plot.y0 - 1);
@@ -105,7 +145,7 @@ export function lossCurveImage(series: readonly Series[], opts: PlotOptions = {}
     drawText(img, label, tx - (textWidth(label, scale) >> 1), plot.y1 + 5 * scale, INK, scale);
   });
   series.forEach((s, i) => {
-    for (const run of finiteRuns(s.values, isLog)) {
+    for (const run of finiteRuns(s, isLog)) {
       const pts = run.flatMap(([k, v]) => [px(k), py(v)]);
       strokePolyline(
         img,
@@ -123,7 +163,7 @@ export function lossCurveImage(series: readonly Series[], opts: PlotOptions = {}
     const w = textWidth(opts.xLabel, scale);
     drawText(img, opts.xLabel, (plot.x0 + plot.x1 - w) >> 1, height - th - 4 * scale, INK, scale);
   }
-  drawLegend(img, series, plot, scale, legendRight);
+  if (legend) drawLegend(img, series, legend, entries, scale);
   return img;
 }
 
@@ -199,18 +239,18 @@ function linearTicks(lo: number, hi: number, count: number, isTight = false, min
   const b = Math.ceil(hi / step - 1e-9) * step;
   const ticks = [];
   for (let i = 0; a + i * step <= b + step * 1e-9; i++) {
-    const value = Number((a + i * step).toPrecision(12));
+    const value = Number((a + i * step).toPrecision(12)) || 0;
     if (!isTight || (value >= lo - step * 1e-9 && value <= hi + step * 1e-9)) ticks.push({ value });
   }
   return { lo: isTight ? lo : a, hi: isTight ? hi : b, ticks, minor: [], map: (v) => v };
 }
 
 /** Consecutive drawable points [x, y] of a series, split at gaps. */
-function finiteRuns(values: readonly number[], isLog: boolean): [number, number][][] {
+function finiteRuns(s: Series, isLog: boolean): [number, number][][] {
   const runs: [number, number][][] = [];
   let cur: [number, number][] = [];
-  values.forEach((v, k) => {
-    if (Number.isFinite(v) && (!isLog || v > 0)) cur.push([k, v]);
+  s.values.forEach((v, k) => {
+    if (Number.isFinite(v) && (!isLog || v > 0)) cur.push([s.x?.[k] ?? k, v]);
     else if (cur.length) {
       runs.push(cur);
       cur = [];
@@ -220,29 +260,48 @@ function finiteRuns(values: readonly number[], isLog: boolean): [number, number]
   return runs;
 }
 
-function legendWidth(series: readonly Series[], scale: number): number {
-  return 28 * scale + Math.max(...series.map((s) => textWidth(s.name, scale)));
+interface LegendEntry {
+  /** Offset of the entry in the legend box, and its width. */
+  readonly x: number;
+  readonly y: number;
+  readonly w: number;
 }
 
+/** Width of the legend as one column (0 without series). */
+function legendWidth(series: readonly Series[], scale: number): number {
+  if (series.length === 0) return 0;
+  return 34 * scale + Math.max(...series.map((s) => textWidth(s.name, scale)));
+}
+
+/** Entry positions: one per row (`maxWidth` 0), or flowing left to right in rows of `maxWidth`. */
+function legendEntries(series: readonly Series[], scale: number, maxWidth: number): LegendEntry[] {
+  const row = textHeight(scale) + 6 * scale;
+  const out: LegendEntry[] = [];
+  let [x, y] = [0, 0];
+  for (const s of series) {
+    const w = 28 * scale + textWidth(s.name, scale);
+    if (out.length && (maxWidth === 0 || x + w > maxWidth)) [x, y] = [0, y + row];
+    out.push({ x, y, w });
+    x += w + 12 * scale;
+  }
+  return out;
+}
+
+/** The legend in its box (see `layout`). */
 function drawLegend(
   img: RgbImage,
   series: readonly Series[],
-  plot: Rect,
+  box: Rect,
+  entries: readonly LegendEntry[],
   scale: number,
-  isRight: boolean,
 ): void {
-  if (series.length === 0) return;
   const th = textHeight(scale);
-  const row = th + 6 * scale;
   const swatch = 16 * scale;
-  const w = legendWidth(series, scale);
-  const h = series.length * row + 6 * scale;
-  const x = isRight ? plot.x1 + 8 * scale : plot.x1 - w - 8 * scale;
-  const y = plot.y0 + 8 * scale;
-  fillRect(img, x, y, w, h, [255, 255, 255]);
-  strokeRect(img, x, y, w, h, [200, 200, 200]);
+  fillRect(img, box.x0, box.y0, box.x1 - box.x0, box.y1 - box.y0, [255, 255, 255]);
+  strokeRect(img, box.x0, box.y0, box.x1 - box.x0, box.y1 - box.y0, [200, 200, 200]);
   series.forEach((s, i) => {
-    const cy = y + 6 * scale + i * row + (th >> 1);
+    const x = box.x0 + entries[i]!.x;
+    const cy = box.y0 + 6 * scale + entries[i]!.y + (th >> 1);
     const colour = PALETTE[i % PALETTE.length]!;
     strokePolyline(
       img,

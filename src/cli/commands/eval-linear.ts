@@ -210,7 +210,6 @@ function plotHeadLosses(r: LinearProbeResult, path: string): void {
     xLabel: "iteration",
     // A log axis only when the losses span more than a decade; otherwise it would not fit them.
     logScale: hi > 10 * lo,
-    legend: "right",
     width: 800,
   });
 }

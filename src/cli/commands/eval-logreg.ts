@@ -90,7 +90,6 @@ export const evalLogregCommand = defineCommand({
       {
         title: "logistic regression: C sweep",
         xLabel: `C index i: C = 10^(-6 + 11 i / 44)`,
-        legend: "right",
         width: 800,
       },
     );

@@ -24,3 +24,4 @@ export * from "./linalg.js";
 export * from "./movement.js";
 export * from "./nn.js";
 export * from "./reduce.js";
+export { resizeBilinear } from "./resize.js";

@@ -1,6 +1,9 @@
 // The synthetic dataset: pure in (seed, index), balanced labels, classes differ in shape.
+
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { createSyntheticDataset } from "./synthetic.js";
+import { createRng } from "../rng.js";
+import { createSyntheticDataset, renderSynthetic, renderSyntheticWithMask } from "./synthetic.js";
 
 describe("createSyntheticDataset", () => {
   const spec = { kind: "synthetic", seed: 42, length: 50, size: 32 } as const;
@@ -36,5 +39,33 @@ describe("createSyntheticDataset", () => {
     ).toThrowErrorMatchingInlineSnapshot(
       `[RangeError: synthetic dataset: numClasses must be 2..10; got 11]`,
     );
+  });
+});
+
+describe("renderSyntheticWithMask", () => {
+  it("leaves the images of existing seeds unchanged", async () => {
+    // sha256 prefixes of the pixels as rendered before masks existed (commit 6e569f1, the same
+    // get() calls with that commit's synthetic.ts).
+    const pinned: [number, number, number, string][] = [
+      [42, 7, 32, "e5b3d24e002848a9"],
+      [1, 3, 64, "f141bb41a8e683c1"],
+      [1003, 5, 112, "13e2e351169c7b85"],
+    ];
+    for (const [seed, index, size, hash] of pinned) {
+      const img = await createSyntheticDataset({ kind: "synthetic", seed, length: 10, size }).get(
+        index,
+      );
+      expect(createHash("sha256").update(img!.data).digest("hex").slice(0, 16)).toBe(hash);
+    }
+  });
+
+  it("marks the drawn object with label + 1 and the rest 0, same pixels as renderSynthetic", () => {
+    const rng = () => createRng(5).split("synthetic").split(2);
+    const { image, mask } = renderSyntheticWithMask(rng(), 2, 48);
+    expect(image.data).toEqual(renderSynthetic(rng(), 2, 48).data);
+    expect(new Set(mask)).toEqual(new Set([0, 3]));
+    const covered = mask.reduce((n, v) => n + (v ? 1 : 0), 0);
+    expect(covered).toBeGreaterThan(48 * 48 * 0.02);
+    expect(covered).toBeLessThan(48 * 48 * 0.9);
   });
 });

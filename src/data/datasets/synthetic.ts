@@ -85,6 +85,25 @@ export function createSyntheticDataset(spec: SyntheticSpec): ImageDataset {
 
 /** Draws one image of class `label` from its own stream. */
 export function renderSynthetic(rng: Rng, label: number, size: number): ImageRecord {
+  return renderSyntheticWithMask(rng, label, size).image;
+}
+
+/** An image and its per-pixel ground truth: 0 background, label + 1 where the object covers ≥ ½. */
+export interface SyntheticSegmentation {
+  readonly image: ImageRecord;
+  /** [size × size] class indices (row-major). */
+  readonly mask: Uint8Array;
+}
+
+/**
+ * `renderSynthetic`'s image (identical pixels: the mask consumes no random draws) with its mask.
+ * Later shapes paint over earlier ones, and the mask follows the same order.
+ */
+export function renderSyntheticWithMask(
+  rng: Rng,
+  label: number,
+  size: number,
+): SyntheticSegmentation {
   const cls = SYNTHETIC_CLASSES[label];
   if (!cls) throw new RangeError(`synthetic dataset: label ${label} out of range`);
   const img = new Float32Array(size * size * 3);
@@ -98,6 +117,7 @@ export function renderSynthetic(rng: Rng, label: number, size: number): ImageRec
         [0.6, 0.95],
         [0.1, 0.45],
       ];
+  const mask = new Uint8Array(size * size);
   paintBackground(img, size, rng, bgValue as [number, number]);
   const count = rng.int(1, 4);
   const objColour = hsv(
@@ -111,14 +131,14 @@ export function renderSynthetic(rng: Rng, label: number, size: number): ImageRec
     const cy = rng.uniform(radius * 0.6, size - radius * 0.6);
     const angle = rng.uniform(0, 2 * Math.PI);
     const jitter = objColour.map((c) => clamp01(c + rng.normal(0, 0.06)));
-    paintShape(img, size, cls.inside, { cx, cy, radius, angle, colour: jitter });
+    paintShape(img, size, cls.inside, { cx, cy, radius, angle, colour: jitter }, mask, label + 1);
   }
   const data = new Uint8Array(img.length);
   for (let i = 0; i < img.length; i++) {
     // Sensor-like noise, uniform with σ ≈ 0.026 (one draw per value keeps rendering cheap).
     data[i] = Math.round(255 * clamp01(img[i]! + (rng.nextU32() / 2 ** 32 - 0.5) * 0.09));
   }
-  return { data, channels: 3, height: size, width: size, label };
+  return { image: { data, channels: 3, height: size, width: size, label }, mask };
 }
 
 /** A desaturated two-colour linear gradient at a random angle. */
@@ -143,8 +163,15 @@ interface Placement {
   readonly colour: readonly number[];
 }
 
-/** Paints a shape with 2×2 supersampled coverage over its bounding box. */
-function paintShape(img: Float32Array, size: number, inside: ShapeFn, p: Placement): void {
+/** Paints a shape with 2×2 supersampled coverage over its bounding box; marks ≥ ½ cover in `mask`. */
+function paintShape(
+  img: Float32Array,
+  size: number,
+  inside: ShapeFn,
+  p: Placement,
+  mask: Uint8Array,
+  maskValue: number,
+): void {
   const cos = Math.cos(p.angle) / p.radius;
   const sin = Math.sin(p.angle) / p.radius;
   const reach = p.radius * 1.5;
@@ -161,6 +188,7 @@ function paintShape(img: Float32Array, size: number, inside: ShapeFn, p: Placeme
         if (inside(dx * cos + dy * sin, -dx * sin + dy * cos)) cover += 0.25;
       }
       if (cover === 0) continue;
+      if (cover >= 0.5) mask[y * size + x] = maskValue;
       const o = (y * size + x) * 3;
       for (let c = 0; c < 3; c++) img[o + c] = img[o + c]! * (1 - cover) + p.colour[c]! * cover;
     }
