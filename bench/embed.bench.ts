@@ -1,9 +1,11 @@
 // Does embedding cost anything beyond the model? ViT-S/14 at 224², batch 32: our Embedder against
 // a plain onnxruntime-node session on the model `exportOnnx` writes (default options, interleaved),
 // then embed() from JPEG files (decode + eval transform included), ViT-B/14, and peak RSS.
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import * as ort from "onnxruntime-node";
 import sharp from "sharp";
 import { type HostTensor, hostTensor, numel } from "../src/core/index.js";
@@ -20,6 +22,7 @@ import { DinoVisionTransformer } from "../src/models/vision-transformer.js";
 import { namedParams } from "../src/nn/module.js";
 import { type Bench, type BenchContext, interleave, round3, timeIt } from "./harness.js";
 
+const here = dirname(fileURLToPath(import.meta.url));
 const BATCH = 32;
 const SIDE = 224;
 const FILES = 64;
@@ -45,6 +48,12 @@ export const bench: Bench = {
       return {
         vits14_embed_vs_ort: round3(tensors.plainMs / tensors.embedMs),
         vits14_embed_img_s: round3((BATCH * 1000) / tensors.embedMs),
+        vits14_embed_vs_torch_onnx:
+          tensors.torchMs === undefined
+            ? "skipped: no torch"
+            : round3(tensors.torchMs / tensors.embedMs),
+        vits14_embed_int8_speedup: round3(tensors.embedMs / tensors.int8Ms),
+        vits14_embed_int8_cos_min: round3(tensors.cosMin),
         vits14_embed_preproc_img_s: round3(preproc.imgS),
         vitb14_embed_img_s: round3(vitbImgS),
         peak_rss_gib: round3(peakRssGib()),
@@ -70,25 +79,90 @@ export const bench: Bench = {
   },
 };
 
-/** Our Embedder vs a default InferenceSession on the exported model, same input, interleaved. */
+/**
+ * Our Embedder (fp32 and int8) vs a default InferenceSession on the exported model and, when
+ * PyTorch is here, on PyTorch's own ONNX export of the official ViT-S/14; same input, interleaved.
+ */
 async function tensorFigures(backbone: Backbone, dir: string, ctx: BenchContext) {
   const embedder = await createEmbedder({ backbone, batchSize: BATCH, imageSize: SIDE });
+  const int8 = await createEmbedder({ backbone, batchSize: BATCH, imageSize: SIDE, int8: true });
   const path = join(dir, "vits14.onnx");
   await exportOnnx(backbone, path, { imageSize: SIDE, batchSize: BATCH });
   const session = await ort.InferenceSession.create(path);
+  const torchPath = torchExport(dir, ctx);
+  const torchSession = torchPath ? await ort.InferenceSession.create(torchPath) : undefined;
   const x = randomPixels();
   const feeds = { pixel_values: new ort.Tensor("float32", x.data, [...x.shape]) };
-  ctx.log("ViT-S/14 batch 32: embedder vs plain onnxruntime-node (interleaved)");
+  const torchFeeds = torchSession
+    ? { [torchSession.inputNames[0]!]: new ort.Tensor("float32", x.data, [...x.shape]) }
+    : undefined;
+  ctx.log(
+    `ViT-S/14 batch 32: embedder fp32 / int8 vs plain onnxruntime-node${torchSession ? " and PyTorch's export" : ""} (interleaved)`,
+  );
   const t = await interleave(
-    { embed: () => embedder.run(x.data), plain: () => session.run(feeds) },
+    {
+      embed: () => embedder.run(x.data),
+      plain: () => session.run(feeds),
+      int8: () => int8.run(x.data),
+      ...(torchSession ? { torch_onnx: () => torchSession.run(torchFeeds!) } : {}),
+    },
     { burnIn: 1, iters: 5 },
   );
+  const a = (await embedder.run(x.data)).cls;
+  const b = (await int8.run(x.data)).cls;
+  const cosMin = minRowCosine(a, b, backbone.options.embedDim);
   await session.release();
+  await torchSession?.release();
   await embedder.release();
+  await int8.release();
   const embedMs = t.embed!.medianMs;
   const plainMs = t.plain!.medianMs;
-  ctx.log(`  embed ${embedMs.toFixed(0)} ms, plain ${plainMs.toFixed(0)} ms per batch (median)`);
-  return { embedMs, plainMs, timings: t };
+  ctx.log(
+    `  embed ${embedMs.toFixed(0)} ms, int8 ${t.int8!.medianMs.toFixed(0)} ms, plain ${plainMs.toFixed(0)} ms${t.torch_onnx ? `, PyTorch's export ${t.torch_onnx.medianMs.toFixed(0)} ms` : ""} per batch (median); int8 cos min ${cosMin.toFixed(4)}`,
+  );
+  return {
+    embedMs,
+    plainMs,
+    int8Ms: t.int8!.medianMs,
+    torchMs: t.torch_onnx?.medianMs,
+    cosMin,
+    timings: t,
+  };
+}
+
+/** PyTorch's own ONNX export of the official ViT-S/14 (bench_torch.py infer), when torch imports. */
+function torchExport(dir: string, ctx: BenchContext): string | undefined {
+  const script = join(here, "..", "..", "shared", "reference", "bench_torch.py");
+  if (!existsSync(script) || spawnSync("python3", ["-c", "import torch"]).status !== 0) {
+    ctx.log("PyTorch's export: skipped (no torch)");
+    return undefined;
+  }
+  const out = join(dir, "vits14_ref.onnx");
+  const env: NodeJS.ProcessEnv = { ...process.env, ONNX_OUT: out, RUNS: "1" };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  const r = spawnSync("python3", [script, "infer"], { env, encoding: "utf8" });
+  if (r.status !== 0 || !existsSync(out)) {
+    ctx.log(`PyTorch's export failed: ${r.stderr.slice(-400)}`);
+    return undefined;
+  }
+  return out;
+}
+
+function minRowCosine(a: Float32Array, b: Float32Array, dim: number): number {
+  let worst = 1;
+  for (let r = 0; r < a.length / dim; r++) {
+    let dot = 0;
+    let na = 0;
+    let nb = 0;
+    for (let i = r * dim; i < (r + 1) * dim; i++) {
+      dot += a[i]! * b[i]!;
+      na += a[i]! ** 2;
+      nb += b[i]! ** 2;
+    }
+    worst = Math.min(worst, dot / Math.sqrt(na * nb));
+  }
+  return worst;
 }
 
 /** embed() over JPEG files: images/s after compilation, and decode + transform alone. */

@@ -1,6 +1,6 @@
 // Element types of graph values, their byte sizes and the typed arrays that hold them on the host.
 
-export type DType = "float32" | "float64" | "float16" | "int64" | "int32" | "bool";
+export type DType = "float32" | "float64" | "float16" | "int64" | "int32" | "int8" | "bool";
 
 export interface DTypeArrayMap {
   float32: Float32Array;
@@ -8,6 +8,7 @@ export interface DTypeArrayMap {
   float16: Uint16Array;
   int64: BigInt64Array;
   int32: Int32Array;
+  int8: Int8Array;
   bool: Uint8Array;
 }
 
@@ -17,6 +18,7 @@ export const DTYPE_BYTES: Readonly<Record<DType, number>> = {
   float16: 2,
   int64: 8,
   int32: 4,
+  int8: 1,
   bool: 1,
 };
 
@@ -27,6 +29,7 @@ export const ONNX_DTYPE: Readonly<Record<DType, number>> = {
   float16: 10,
   int64: 7,
   int32: 6,
+  int8: 3,
   bool: 9,
 };
 
@@ -37,6 +40,7 @@ export const DTYPE_SHORT: Readonly<Record<DType, string>> = {
   float16: "f16",
   int64: "i64",
   int32: "i32",
+  int8: "i8",
   bool: "bool",
 };
 
@@ -45,5 +49,5 @@ export function isFloat(dtype: DType): boolean {
 }
 
 export function isInteger(dtype: DType): boolean {
-  return dtype === "int64" || dtype === "int32";
+  return dtype === "int64" || dtype === "int32" || dtype === "int8";
 }

@@ -1,5 +1,6 @@
 // Reverse-mode differentiation: grad(loss, wrt) builds the backward pass as more graph nodes.
 // Op-agnostic: every rule comes from the op's own definition.
+import { recomputedSegmentOf, replaySegment, type Segment } from "./checkpoint.js";
 import { assert, ShapeError } from "./errors.js";
 import { topoSort } from "./graph.js";
 import { add, expand, reshape, scalar, sum as sumAxes, zeros } from "./ops/index.js";
@@ -32,15 +33,28 @@ export function grad(loss: Tensor, wrt: readonly Tensor[], seed?: Tensor): Tenso
   const needed = nodesOnPath(order, new Set(wrt));
   const grads = new Map<Tensor, Tensor>();
   grads.set(loss, seed ?? onesLike(loss));
+  // Recomputed segments (checkpoint.ts): rules see the replayed node, built at the first
+  // gradient that reaches the segment.
+  const replays = new Map<Segment, Map<Tensor, Tensor>>();
   for (let i = order.length - 1; i >= 0; i--) {
     const node = order[i]!;
     const dout = grads.get(node);
     if (!dout || node.inputs.length === 0 || !needed.has(node)) continue;
     const rule = node.op.grad;
     if (rule === "none") continue;
+    const segment = recomputedSegmentOf(node);
+    let view = node;
+    if (segment) {
+      let replay = replays.get(segment);
+      if (!replay) {
+        replay = replaySegment(segment, dout);
+        replays.set(segment, replay);
+      }
+      view = replay.get(node)!;
+    }
     // Backward nodes carry the forward node's module path, under "grad".
     const ins = withScope(node.scope ? `grad.${node.scope}` : "grad", () =>
-      rule({ ins: node.inputs, out: node, dout, attrs: node.attrs }),
+      rule({ ins: view.inputs, out: view, dout, attrs: node.attrs }),
     );
     node.inputs.forEach((x, k) => {
       let g = ins[k];

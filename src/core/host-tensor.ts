@@ -15,6 +15,7 @@ const ARRAY_CTORS = {
   float16: Uint16Array,
   int64: BigInt64Array,
   int32: Int32Array,
+  int8: Int8Array,
   bool: Uint8Array,
 } as const;
 

@@ -1,4 +1,11 @@
 // The graph core: symbolic tensors, primitives, composites, reverse-mode grad, the printer.
+export {
+  planRecompute,
+  recomputedSegmentOf,
+  recomputeInBackward,
+  type Segment,
+  traceSegment,
+} from "./checkpoint.js";
 export * from "./dtype.js";
 export * from "./errors.js";
 export { grad, sumToShape } from "./grad.js";

@@ -5,6 +5,7 @@ import { hostTensor } from "../core/index.js";
 import { type Backbone, loadBackbone } from "../models/backbone.js";
 import { createRuntime, type Executable, type Provider } from "../runtime/index.js";
 import { type EmbedGraphOptions, embedGraph, PIXEL_VALUES, tokenCounts } from "./backbone-graph.js";
+import { quantizeLinears } from "./int8.js";
 import { type EvalTransform, evalTransform } from "./preprocess.js";
 
 export interface EmbedderOptions extends EmbedGraphOptions {
@@ -19,6 +20,8 @@ export interface EmbedderOptions extends EmbedGraphOptions {
   readonly provider?: Provider;
   /** Intra-op threads; default: onnxruntime's choice. */
   readonly threads?: number;
+  /** Linear layers in int8 (dynamic quantisation, inference/int8.ts). */
+  readonly int8?: boolean;
 }
 
 /** Features of the first `count` images of a batch, row-major. */
@@ -85,7 +88,8 @@ export async function createEmbedder(opts: EmbedderOptions): Promise<Embedder> {
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new ConfigError("batchSize", `batch size must be a positive integer; got ${batchSize}`);
   }
-  const graph = embedGraph(backbone, batchSize, transform.cropPx, opts);
+  const fp32 = embedGraph(backbone, batchSize, transform.cropPx, opts);
+  const graph = opts.int8 ? quantizeLinears(fp32).outputs : fp32;
   const runtime = await createRuntime({
     ...(opts.provider ? { provider: opts.provider } : {}),
     ...(opts.threads ? { threads: opts.threads } : {}),

@@ -9,6 +9,7 @@ import type { Backbone } from "../models/backbone.js";
 import { type LoweredModel, lowerToOnnx } from "../onnx/index.js";
 import { hfGraph } from "./backbone-graph.js";
 import { lowerDynamicBatch } from "./dynamic-batch.js";
+import { quantizeLinears } from "./int8.js";
 import { type EvalTransform, evalTransform } from "./preprocess.js";
 
 export interface ExportOnnxOptions {
@@ -20,6 +21,11 @@ export interface ExportOnnxOptions {
   readonly batchSize?: number;
   /** Weights in `<model>.data` beside the model: "auto" (default) when they near 2 GiB. */
   readonly externalData?: boolean | "auto";
+  /**
+   * Linear layers in int8 (inference/int8.ts): com.microsoft DynamicQuantizeMatMul nodes, which
+   * onnxruntime runs; other runtimes may not.
+   */
+  readonly int8?: boolean;
 }
 
 export interface ExportedOnnx {
@@ -60,7 +66,10 @@ export async function exportOnnx(
     ((opts.externalData ?? "auto") === "auto" && weightBytes > AUTO_EXTERNAL_BYTES);
   const dataFile = `${basename(outputPath)}.data`;
   const lowerOpts = { graphName: "dinov2", ...(isExternal ? { externalDataFile: dataFile } : {}) };
-  const build = (b: number) => hfGraph(backbone, b, transform.cropPx);
+  const build = (b: number) => {
+    const g = hfGraph(backbone, b, transform.cropPx);
+    return opts.int8 ? quantizeLinears(g).outputs : g;
+  };
   const model = opts.isDynamicBatch
     ? lowerDynamicBatch(build, lowerOpts)
     : lowerToOnnx(build(batch), lowerOpts);

@@ -35,6 +35,7 @@ export {
   writeNpy,
 } from "./features-file.js";
 export { type ImageInputs, listImageInputs } from "./image-inputs.js";
+export { type QuantizeReport, quantizeLinears } from "./int8.js";
 export { loadImage } from "./load-image.js";
 export { type ResolvedModel, resolveModel } from "./model-spec.js";
 export {

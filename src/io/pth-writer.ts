@@ -17,6 +17,7 @@ const STORAGE_CLASS: Readonly<Record<StoredDType, string>> = {
   BF16: "BFloat16Storage",
   I64: "LongStorage",
   I32: "IntStorage",
+  I8: "CharStorage",
   U8: "ByteStorage",
   BOOL: "BoolStorage",
 };
@@ -91,6 +92,7 @@ function storedOf(t: AnyTensor): StoredDType {
     float16: "F16",
     int64: "I64",
     int32: "I32",
+    int8: "I8",
     bool: "BOOL",
   };
   return table[dtype];

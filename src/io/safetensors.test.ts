@@ -162,7 +162,7 @@ describe("malformed safetensors", () => {
     );
     expect(() => readSafetensors(file, "f8.safetensors")).toThrowErrorMatchingInlineSnapshot(`
       [CheckpointError: f8.safetensors: key "q": unsupported dtype "F8_E4M3"
-        hint: supported: F64, F32, F16, BF16, I64, I32, U8, BOOL]
+        hint: supported: F64, F32, F16, BF16, I64, I32, I8, U8, BOOL]
     `);
   });
 

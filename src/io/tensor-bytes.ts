@@ -6,7 +6,7 @@ import type { Shape } from "../core/shape.js";
 import { CheckpointError } from "./checkpoint-error.js";
 
 /** Element types as safetensors names them; PyTorch storages map onto the same set. */
-export type StoredDType = "F64" | "F32" | "F16" | "BF16" | "I64" | "I32" | "U8" | "BOOL";
+export type StoredDType = "F64" | "F32" | "F16" | "BF16" | "I64" | "I32" | "I8" | "U8" | "BOOL";
 
 interface StoredInfo {
   readonly bytes: number;
@@ -23,6 +23,7 @@ export const STORED_DTYPES: Readonly<Record<StoredDType, StoredInfo>> = {
   BF16: { bytes: 2, dtype: "float32", rank: 3 },
   I64: { bytes: 8, dtype: "int64", rank: 7 },
   I32: { bytes: 4, dtype: "int32", rank: 4 },
+  I8: { bytes: 1, dtype: "int8", rank: 1 },
   U8: { bytes: 1, dtype: "bool", rank: 1 },
   BOOL: { bytes: 1, dtype: "bool", rank: 0 },
 };
@@ -33,6 +34,7 @@ const HOST_TO_STORED: Readonly<Record<DType, StoredDType>> = {
   float16: "F16",
   int64: "I64",
   int32: "I32",
+  int8: "I8",
   bool: "BOOL",
 };
 
@@ -67,6 +69,8 @@ export function decodeTensor(
       return hostTensor("int64", shape, new BigInt64Array(buf));
     case "I32":
       return hostTensor("int32", shape, new Int32Array(buf));
+    case "I8":
+      return hostTensor("int8", shape, new Int8Array(buf));
     case "U8":
     case "BOOL":
       return hostTensor("bool", shape, copy);

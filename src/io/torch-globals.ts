@@ -40,6 +40,7 @@ const STORAGE_TYPES: Readonly<Record<string, StoredDType>> = {
   LongStorage: "I64",
   IntStorage: "I32",
   ByteStorage: "U8",
+  CharStorage: "I8",
   BoolStorage: "BOOL",
   UntypedStorage: "U8",
 };

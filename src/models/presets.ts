@@ -20,6 +20,13 @@ export interface VitOptions {
   readonly layerNormEps: number;
   /** Chunk attention queries for sequences longer than this (memory-efficient attention). */
   readonly queryChunk?: number;
+  /**
+   * Training only: activation recomputation of the blocks (core/checkpoint.ts). The GiB the
+   * blocks of one forward call may keep for the backward pass (estimated from their traced
+   * values); blocks beyond it, first ones first, keep only their input and are recomputed in the
+   * backward pass. 0 recomputes every block; absent keeps everything.
+   */
+  readonly recomputeBudgetGiB?: number;
 }
 
 export const VIT_DEFAULTS: VitOptions = {

@@ -5,10 +5,14 @@ import {
   cast,
   concat,
   expand,
+  planRecompute,
+  recomputeInBackward,
   reshape,
+  type Segment,
   ShapeError,
   slice,
   type Tensor,
+  traceSegment,
   transpose,
   where,
   withScope,
@@ -101,10 +105,22 @@ export class DinoVisionTransformer extends Module {
    */
   forwardFeaturesList(crops: readonly CropGroup[], drop: readonly BlockDrop[] = []): Features[] {
     const { x, groups } = this.tokens(crops);
+    const budget = this.options.recomputeBudgetGiB;
     let h = x;
+    const segments: Segment[] = [];
     this.blocks.forEach((blk, i) => {
-      h = withScope(`blocks.${i}`, () => blk.forward(h, groups, drop[i] ?? {}));
+      const run = (hin: Tensor) => blk.forward(hin, groups, drop[i] ?? {});
+      if (budget === undefined) {
+        h = withScope(`blocks.${i}`, () => run(h));
+        return;
+      }
+      const seg = withScope(`blocks.${i}`, () => traceSegment([h], ([hin]) => [run(hin!)]));
+      segments.push(seg);
+      h = seg.outputs[0]!;
     });
+    if (budget !== undefined) {
+      for (const seg of planRecompute(segments, budget * 2 ** 30)) recomputeInBackward(seg);
+    }
     const normed = withScope("norm", () => this.norm.forward(h));
     const r = this.options.numRegisterTokens;
     const pre = unpack(h, groups);

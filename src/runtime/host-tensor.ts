@@ -8,6 +8,7 @@ const ORT_TYPE: Readonly<Record<DType, ort.Tensor.Type>> = {
   float16: "float16",
   int64: "int64",
   int32: "int32",
+  int8: "int8",
   bool: "bool",
 };
 

@@ -27,6 +27,10 @@ export interface RuntimeOptions {
   readonly graphOptimization?: "disabled" | "basic" | "extended" | "all";
   /** Write onnxruntime's per-node profile (JSON) with this file prefix; see Executable.endProfiling. */
   readonly profilePrefix?: string;
+  /** onnxruntime's CPU memory arena (default on): off returns freed blocks to the system. */
+  readonly memArena?: boolean;
+  /** onnxruntime's memory-pattern planning (default on): one block per run, sized on the first. */
+  readonly memPattern?: boolean;
   /**
    * Most sessions kept (default 8): compiling one more releases the least recently compiled.
    * Graphs that run with changing weights take them as inputs (one session), not as constants.
@@ -232,6 +236,10 @@ export class Runtime {
       // onnxruntime's own default under-uses small machines (72 vs 99 GFLOP/s on 2 vCPUs).
       intraOpNumThreads: this.options.threads ?? availableParallelism(),
       interOpNumThreads: 1,
+      ...(this.options.memArena === undefined ? {} : { enableCpuMemArena: this.options.memArena }),
+      ...(this.options.memPattern === undefined
+        ? {}
+        : { enableMemPattern: this.options.memPattern }),
       ...(this.options.profilePrefix
         ? { enableProfiling: true, profileFilePrefix: this.options.profilePrefix }
         : {}),

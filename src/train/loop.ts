@@ -23,6 +23,7 @@ import { initFromCheckpoint } from "./high-res.js";
 import { buildSchedules, scheduledValues } from "./schedules.js";
 import type { SslNetwork } from "./ssl-teacher.js";
 import { initialState, nextState, stepFeeds, type TrainState } from "./state.js";
+import { implFor, trainRuntimeOptions } from "./step-config.js";
 import { buildTrainStep, STATE, type TrainStepGraph } from "./train-step.js";
 
 export interface TrainRunOptions {
@@ -62,6 +63,8 @@ export interface StepReport {
   readonly losses: Readonly<Record<string, number>>;
   readonly lr: number;
   readonly secondsPerIter: number;
+  /** Of secondsPerIter, the time spent waiting for the loader's batch. */
+  readonly dataWaitSeconds: number;
   readonly eval?: Readonly<Record<string, number>>;
 }
 
@@ -80,13 +83,15 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
   const { cfg, derived } = o.resolved;
   mkdirSync(o.outputDir, { recursive: true });
   saveResolvedConfig(o.resolved, o.outputDir);
+  const provider = o.provider ?? "cpu";
   const distill = o.distillTeacher ? distillOptionsFrom(o.resolved) : undefined;
-  const pretrain = stepConfigFromTrain(o.resolved);
+  const pretrain = { ...stepConfigFromTrain(o.resolved), impl: implFor(provider) };
   const c =
     o.distillTeacher && distill ? distillStepConfig(pretrain, o.distillTeacher, distill) : pretrain;
   const step = buildTrainStep(c);
   const runtime = await createRuntime({
-    provider: o.provider ?? "cpu",
+    provider,
+    ...trainRuntimeOptions(provider),
     ...(o.threads ? { threads: o.threads } : {}),
   });
   const exe = await runtime.compile(step.outputs);
@@ -121,6 +126,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
       const t0 = performance.now();
       const next = await loader.next();
       if (!next) break;
+      const dataWaitSeconds = (performance.now() - t0) / 1000;
       const batch = distill?.ibotAllPatches ? allPatchesBatch(next) : next;
       const sched = scheduledValues(schedules, it);
       const out = await exe.run(stepFeeds(step, state, batch, sched, root.split(it)));
@@ -137,6 +143,7 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
         losses,
         lr: sched.lr,
         secondsPerIter: (performance.now() - t0) / 1000,
+        dataWaitSeconds,
         ...(evalResult ? { eval: evalResult } : {}),
       };
       history.push(report);

@@ -13,10 +13,35 @@ export interface StepImpl {
   readonly packing: boolean;
   /** "efficient": a residual branch runs on the kept samples only; "mask": on all, then masked. */
   readonly dropPath: "efficient" | "mask";
+  /**
+   * Activation recomputation of the student's blocks (core/checkpoint.ts): the GiB of block
+   * activations one forward call may keep for the backward pass; the blocks beyond it keep only
+   * their input and are recomputed in the backward. 0: every block; absent: none.
+   */
+  readonly recomputeBudgetGiB?: number;
 }
 
 /** The official implementation (packing and efficient stochastic depth). */
 export const OFFICIAL_IMPL: StepImpl = { packing: true, dropPath: "efficient" };
+
+/**
+ * The implementation per execution provider, from `npm run bench -- train-step` (README table).
+ * CPU: every block recomputed (peak RSS of the ViT-S/14 recipe step at batch 8, first step: 9.1
+ * -> 5.8 GiB; with onnxruntime's arena off too, see trainRuntimeOptions: 2.5 GiB, 4.1 GiB over
+ * three steps, against 9.2 GiB for the previous default). Other providers: not measured yet.
+ */
+export function implFor(provider: string): StepImpl {
+  return provider === "cpu" ? { ...OFFICIAL_IMPL, recomputeBudgetGiB: 0 } : OFFICIAL_IMPL;
+}
+
+/**
+ * Session options for the training graph. CPU: onnxruntime's memory arena off (freed buffers go
+ * back to the system instead of staying in the arena; peak RSS 5.8 -> 2.5 GiB on the ViT-S/14
+ * recipe step with recomputation).
+ */
+export function trainRuntimeOptions(provider: string): { readonly memArena?: boolean } {
+  return provider === "cpu" ? { memArena: false } : {};
+}
 
 /**
  * The teacher: an EMA of the student (pretraining), or a frozen network of its own architecture

@@ -48,7 +48,12 @@ export function buildTrainStep(c: StepConfig): TrainStepGraph {
   const sig = new StepSignature();
   const teacherSpec = c.teacher ?? { kind: "ema" };
   const frozenTeacher = teacherSpec.kind === "frozen";
-  const student = new SslModel(c.arch);
+  const recompute = c.impl?.recomputeBudgetGiB;
+  const student = new SslModel(
+    recompute === undefined
+      ? c.arch
+      : { ...c.arch, backbone: { ...c.arch.backbone, recomputeBudgetGiB: recompute } },
+  );
   const teacher = new SslModel(frozenTeacher ? teacherSpec.arch : c.arch);
   const s = withScope("student", () =>
     bindState(sig, student, STATE.student, (key) => ({ kind: "param", key })),

@@ -64,6 +64,10 @@ export const embedCommand = defineCommand({
       valueName: "N",
       description: "intra-op threads (default: one per physical core)",
     },
+    int8: {
+      type: "boolean",
+      description: "linear layers in int8 (dynamic quantisation; faster on CPUs with VNNI)",
+    },
   },
   examples: [
     "dinov2 embed --model dinov2-small/ --input photos/ --output feats.npy",
@@ -88,7 +92,7 @@ export const embedCommand = defineCommand({
       });
     }
     log(
-      `embedding ${files.length} files with ${description}, ${imageSize}x${imageSize}, batch ${batchSize}`,
+      `embedding ${files.length} files with ${description}, ${imageSize}x${imageSize}, batch ${batchSize}${flags.int8 ? ", int8 linear layers" : ""}`,
     );
     const bar = progressBar();
     const result = await embed(files, {
@@ -97,6 +101,7 @@ export const embedCommand = defineCommand({
       batchSize,
       provider,
       ...(threads ? { threads } : {}),
+      ...(flags.int8 ? { int8: true } : {}),
       patchTokens: flags["patch-tokens"],
       registers: flags.registers,
       onProgress: bar,

@@ -40,10 +40,16 @@ export const exportOnnxCommand = defineCommand({
       description: "the fixed batch without --dynamic-batch",
     },
     "external-data": { type: "boolean", description: "write the weights to <output>.data" },
+    int8: {
+      type: "boolean",
+      description:
+        "linear layers in int8 (dynamic quantisation: com.microsoft DynamicQuantizeMatMul, for onnxruntime)",
+    },
   },
   examples: [
     "dinov2 export-onnx --model dinov2-small/ --output onnx/model.onnx --dynamic-batch",
     "dinov2 export-onnx --model vitg14 --image-size 518 --output g.onnx --external-data",
+    "dinov2 export-onnx --model dinov2-small/ --output small-int8.onnx --int8",
   ],
   run: async (flags, ctx) => {
     const model = requiredFlag(flags.model, "model", "export-onnx");
@@ -57,6 +63,7 @@ export const exportOnnxCommand = defineCommand({
       batchSize,
       isDynamicBatch: flags["dynamic-batch"],
       ...(flags["external-data"] ? { externalData: true } : {}),
+      ...(flags.int8 ? { int8: true } : {}),
     });
     const inputs = [...r.inputs].map(([name, t]) => `${name} ${t.dtype}${fmtShape(t.shape)}`);
     ctx.out(
