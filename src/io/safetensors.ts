@@ -89,16 +89,9 @@ export function openSafetensorsFile(path: string): LazyStateDict & { header: Saf
 
 /** The `__metadata__` strings of a safetensors file (reads the header only). */
 export function readSafetensorsMetadata(path: string): Readonly<Record<string, string>> {
-  const fd = openSync(path, "r");
-  try {
-    const size = fstatSync(fd).size;
-    const prefix = readAt(fd, 0, Math.min(8, size));
-    const n = prefix.length === 8 ? Number(Buffer.from(prefix).readBigUInt64LE(0)) : 0;
-    const headerBytes = readAt(fd, 0, Math.min(8 + Math.min(n, MAX_HEADER_BYTES), size));
-    return parseSafetensorsHeader(headerBytes, path, size).metadata ?? {};
-  } finally {
-    closeSync(fd);
-  }
+  const lazy = openSafetensorsFile(path);
+  lazy.close();
+  return lazy.header.metadata ?? {};
 }
 
 /** Parses and bounds-checks the header: dtypes, shapes, and offsets that tile the data section.
