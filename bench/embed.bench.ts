@@ -20,6 +20,7 @@ import { type Backbone, createBackbone } from "../src/models/backbone.js";
 import { vitOptions } from "../src/models/presets.js";
 import { DinoVisionTransformer } from "../src/models/vision-transformer.js";
 import { namedParams } from "../src/nn/module.js";
+import { pythonWith } from "../test/helpers/torch-python.js";
 import { type Bench, type BenchContext, interleave, round3, timeIt } from "./harness.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -133,7 +134,8 @@ async function tensorFigures(backbone: Backbone, dir: string, ctx: BenchContext)
 /** PyTorch's own ONNX export of the official ViT-S/14 (bench_torch.py infer), when torch imports. */
 function torchExport(dir: string, ctx: BenchContext): string | undefined {
   const script = join(here, "..", "..", "shared", "reference", "bench_torch.py");
-  if (!existsSync(script) || spawnSync("python3", ["-c", "import torch"]).status !== 0) {
+  const python = pythonWith(["torch"]);
+  if (!existsSync(script) || python === undefined) {
     ctx.log("PyTorch's export: skipped (no torch)");
     return undefined;
   }
@@ -141,7 +143,7 @@ function torchExport(dir: string, ctx: BenchContext): string | undefined {
   const env: NodeJS.ProcessEnv = { ...process.env, ONNX_OUT: out, RUNS: "1" };
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
-  const r = spawnSync("python3", [script, "infer"], { env, encoding: "utf8" });
+  const r = spawnSync(python, [script, "infer"], { env, encoding: "utf8" });
   if (r.status !== 0 || !existsSync(out)) {
     ctx.log(`PyTorch's export failed: ${r.stderr.slice(-400)}`);
     return undefined;

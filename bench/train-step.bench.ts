@@ -13,6 +13,7 @@ import { existsSync } from "node:fs";
 import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { pythonWith } from "../test/helpers/torch-python.js";
 import { type Bench, round3, summarise } from "./harness.js";
 import type { WorkerSpec } from "./train-step-worker.js";
 
@@ -31,6 +32,7 @@ const TINY = [
   "train.batch_size_per_gpu=64",
 ];
 const TORCH_SCRIPT = join(here, "..", "..", "shared", "reference", "bench_torch.py");
+const TORCH_PYTHON = pythonWith(["torch"]);
 
 type Variant = Omit<WorkerSpec, "preset" | "sets" | "iters">;
 
@@ -74,7 +76,7 @@ function worker(spec: WorkerSpec): Record<string, unknown> {
 
 function torchAvailable(): boolean {
   if (process.env.TRAIN_STEP_TORCH === "0" || !existsSync(TORCH_SCRIPT)) return false;
-  return spawnSync("python3", ["-c", "import torch"], { stdio: "ignore" }).status === 0;
+  return TORCH_PYTHON !== undefined;
 }
 
 /** bench_torch.py vits14 (AVX-512 OpenBLAS kernels: OPENBLAS_CORETYPE/L2_SIZE unset). */
@@ -83,7 +85,7 @@ function torchStep(runs: number): Sample {
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
   const before = loadavg()[0]!;
-  const r = spawnSync("python3", [TORCH_SCRIPT, "vits14"], { encoding: "utf8", env });
+  const r = spawnSync(TORCH_PYTHON!, [TORCH_SCRIPT, "vits14"], { encoding: "utf8", env });
   if (r.status !== 0) throw new Error(`bench_torch.py vits14 failed: ${r.stderr}`);
   const lines = r.stdout.trim().split("\n");
   const j = JSON.parse(lines[lines.length - 1]!) as Record<string, number>;

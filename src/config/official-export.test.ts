@@ -10,13 +10,12 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { pythonWith } from "../../test/helpers/torch-python.js";
 import { officialConfigYaml } from "./official-export.js";
 import { resolveConfig } from "./resolve.js";
 
 const REFERENCE = resolve(fileURLToPath(new URL("../..", import.meta.url)), "../shared/reference");
-const PYTHON = ["/usr/bin/python3", "python3"].find(
-  (py) => spawnSync(py, ["-c", "import omegaconf, torch"], { encoding: "utf8" }).status === 0,
-);
+const PYTHON = pythonWith(["omegaconf", "torch"]);
 const canCheck = PYTHON !== undefined && existsSync(join(REFERENCE, "dinov2", "configs"));
 
 const BASE = ["train.dataset_path=ImageNet:split=TRAIN:root=/data:extra=/data"];

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { pythonWith } from "../../test/helpers/torch-python.js";
 import { type HostTensor, hostTensor } from "../core/host-tensor.js";
 import { CONVERT_FORMATS, type ConvertFormat, convertCheckpoint } from "./convert.js";
 import { officialStateDict, TINY } from "./layouts.cases.js";
@@ -116,10 +117,8 @@ describe("dinov2 convert: every layout to every format", () => {
   });
 });
 
-/** python3 with torch ($DINOV2_PYTHON, else python3), or undefined: the torch checks skip. */
-const PYTHON = [process.env.DINOV2_PYTHON, "python3"].find(
-  (py) => py && spawnSync(py, ["-c", "import torch"], { stdio: "ignore" }).status === 0,
-);
+/** A python3 with torch, or undefined: the torch checks skip. */
+const PYTHON = pythonWith(["torch"]);
 
 describe.skipIf(PYTHON === undefined)("torch.load reads what writePthFile writes", () => {
   it.each([false, true])("zip64 forced: %s", (forceZip64) => {
