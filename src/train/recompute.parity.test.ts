@@ -5,26 +5,13 @@
 import { describe, expect, it } from "vitest";
 import { readJson, setsWith } from "../../test/helpers/fixtures.js";
 import { testRuntime } from "../../test/helpers/op-check.js";
+import { fixtureFeeds, type StepFixtureKeys } from "../../test/helpers/ssl-step-fixture.js";
 import { type HostTensor, toNumbers, topoSort } from "../core/index.js";
-import type { SslBatch } from "../data/collate.js";
-import { createRng } from "../data/rng.js";
 import { readSafetensorsFile } from "../io/index.js";
-import { initialState, stepFeeds } from "./state.js";
-import {
-  type OfficialStepKeys,
-  type StepConfig,
-  type StepImpl,
-  stepConfigFromOfficial,
-} from "./step-config.js";
-import { buildTrainStep, STATE } from "./train-step.js";
+import { type StepConfig, type StepImpl, stepConfigFromOfficial } from "./step-config.js";
+import { buildTrainStep } from "./train-step.js";
 
-type Keys = OfficialStepKeys & {
-  lr: number;
-  last_layer_lr: number;
-  wd: number;
-  momentum: number;
-  teacher_temp: number;
-};
+type Keys = StepFixtureKeys;
 
 async function runStep(
   cfg: StepConfig,
@@ -36,46 +23,9 @@ async function runStep(
     t.scope.startsWith("recompute."),
   ).length;
   const exe = await (await testRuntime()).compile(step.outputs);
-  const student = new Map(
-    [...fx]
-      .filter(([key]) => key.startsWith(STATE.student))
-      .map(([key, t]) => [key.slice(STATE.student.length), t]),
-  );
-  const feeds = stepFeeds(
-    step,
-    initialState(step, { student }),
-    fixtureBatch(fx, k),
-    {
-      lr: k.lr,
-      lastLayerLr: k.last_layer_lr,
-      wd: k.wd,
-      momentum: k.momentum,
-      teacherTemp: k.teacher_temp,
-    },
-    createRng(5), // the same drop-path draws for both steps
-  );
+  // The same drop-path draws for both steps.
+  const feeds = fixtureFeeds(step, fx, k, 5);
   return { out: await exe.run(feeds), replayed };
-}
-
-function fixtureBatch(fx: ReadonlyMap<string, HostTensor>, k: Keys): SslBatch {
-  const g = fx.get("in.global_crops")!;
-  const idx = fx.get("in.mask_indices")!;
-  return {
-    batchSize: k.batch_size,
-    nGlobalCrops: 2,
-    nLocalCrops: k.local_crops_number,
-    globalCropsSize: k.global_crops_size,
-    localCropsSize: k.local_crops_size,
-    nPatches: (g.shape[2]! / k.patch_size) * (g.shape[3]! / k.patch_size),
-    globalCrops: g.data as Float32Array,
-    localCrops: (fx.get("in.local_crops")?.data as Float32Array | undefined) ?? new Float32Array(0),
-    masks: Uint8Array.from(toNumbers(fx.get("in.masks")!)),
-    maskIndices: Int32Array.from(toNumbers(idx)),
-    maskWeights: Float32Array.from(toNumbers(fx.get("in.masks_weight")!)),
-    nMaskedPatches: idx.data.length,
-    upperbound: k.upperbound,
-    labels: new Int32Array(k.batch_size).fill(-1),
-  };
 }
 
 const IMPLS: readonly StepImpl[] = [

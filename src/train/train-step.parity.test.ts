@@ -4,26 +4,19 @@
 import { expect, it } from "vitest";
 import { describeEachFixture, expectClose, readJson } from "../../test/helpers/fixtures.js";
 import { testRuntime } from "../../test/helpers/op-check.js";
+import {
+  fixtureFeeds,
+  fixtureStudent,
+  type StepFixtureKeys,
+} from "../../test/helpers/ssl-step-fixture.js";
 import { fmtShape, type HostTensor, hostTensor, toNumbers } from "../core/index.js";
-import type { SslBatch } from "../data/collate.js";
-import { createRng } from "../data/rng.js";
 import { readSafetensorsFile } from "../io/index.js";
-import { initialState, stepFeeds } from "./state.js";
-import { type OfficialStepKeys, stepConfigFromOfficial } from "./step-config.js";
+import { stepConfigFromOfficial } from "./step-config.js";
 import { buildTrainStep, STATE } from "./train-step.js";
 
 interface StepFixtureJson {
-  readonly config: OfficialStepKeys & {
-    lr: number;
-    last_layer_lr: number;
-    wd: number;
-    momentum: number;
-    teacher_temp: number;
-    n_masked_patches: number;
-  };
+  readonly config: StepFixtureKeys;
 }
-
-type Fixture = ReadonlyMap<string, HostTensor>;
 
 describeEachFixture("ssl_step_*.safetensors", "training iteration, $path", ({ path }) => {
   it("losses, gradients, AdamW step, EMA teacher and centers equal the official iteration", async () => {
@@ -33,26 +26,10 @@ describeEachFixture("ssl_step_*.safetensors", "training iteration, $path", ({ pa
     const step = buildTrainStep(cfg);
     const exe = await (await testRuntime()).compile(step.outputs);
 
-    const student = new Map(
-      [...fx]
-        .filter(([key]) => key.startsWith(STATE.student))
-        .map(([key, t]) => [key.slice(STATE.student.length), t]),
-    );
+    const student = fixtureStudent(fx);
     expect([...step.paramKeys].sort()).toEqual([...student.keys()].sort());
     // The production feed code: the state the step declares, the batch, the schedule.
-    const feeds = stepFeeds(
-      step,
-      initialState(step, { student }),
-      fixtureBatch(fx, k),
-      {
-        lr: k.lr,
-        lastLayerLr: k.last_layer_lr,
-        wd: k.wd,
-        momentum: k.momentum,
-        teacherTemp: k.teacher_temp,
-      },
-      createRng(0),
-    );
+    const feeds = fixtureFeeds(step, fx, k);
     const out = await exe.run(feeds);
 
     const losses = step.signature.outputsOf("loss").map((o) => o.name);
@@ -96,35 +73,6 @@ describeEachFixture("ssl_step_*.safetensors", "training iteration, $path", ({ pa
     }
   });
 });
-
-/** The fixture's collated batch (official collate output) as our SslBatch. */
-function fixtureBatch(fx: Fixture, k: StepFixtureJson["config"]): SslBatch {
-  const get = (name: string) => {
-    const t = fx.get(name);
-    if (!t) throw new Error(`fixture lacks ${name}`);
-    return t;
-  };
-  const idx = get("in.mask_indices");
-  const g = get("in.global_crops");
-  const local = fx.get("in.local_crops");
-  const n = idx.data.length;
-  return {
-    batchSize: k.batch_size,
-    nGlobalCrops: 2,
-    nLocalCrops: k.local_crops_number,
-    globalCropsSize: k.global_crops_size,
-    localCropsSize: k.local_crops_size,
-    nPatches: (g.shape[2]! / k.patch_size) * (g.shape[3]! / k.patch_size),
-    globalCrops: g.data as Float32Array,
-    localCrops: (local?.data as Float32Array | undefined) ?? new Float32Array(0),
-    masks: Uint8Array.from(toNumbers(get("in.masks"))),
-    maskIndices: Int32Array.from(toNumbers(idx)),
-    maskWeights: Float32Array.from(toNumbers(get("in.masks_weight"))),
-    nMaskedPatches: n,
-    upperbound: k.upperbound,
-    labels: new Int32Array(k.batch_size).fill(-1),
-  };
-}
 
 /**
  * AdamW's first step moves a weight by about lr·sign(grad): where the reference gradient is float
