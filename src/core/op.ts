@@ -29,6 +29,11 @@ export interface OnnxEmitter {
   constTensor(value: HostTensor): string;
   /** The name of a graph input, declared once. */
   input(name: string, type: ValueType): string;
+  /**
+   * Output `index` of the node whose first output is `first` (multi-output contrib ops such as
+   * SkipLayerNormalization); the outputs in between are left unnamed (optional, not computed).
+   */
+  nodeOutput(first: string, index: number): string;
   /** The default-domain opset the graph is written for (see emitReduce). */
   readonly opset: number;
 }

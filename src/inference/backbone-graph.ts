@@ -4,6 +4,7 @@
 import { ConfigError } from "../config/errors.js";
 import { input, reshape, slice, type Tensor, withScope } from "../core/index.js";
 import type { Backbone } from "../models/backbone.js";
+import { fusedForwardFeatures, fusedUnsupported } from "../models/fused-forward.js";
 import { bindConstants } from "../nn/module.js";
 
 /** The graph input: normalised images [B, 3, S, S], named as HF/transformers.js feed it. */
@@ -14,6 +15,26 @@ export interface EmbedGraphOptions {
   readonly patchTokens?: boolean;
   /** Also output the normed register tokens [B, R, D]; the model must have registers. */
   readonly registers?: boolean;
+  /**
+   * Lower attention, residual + LayerNorm and fc1 + GELU to onnxruntime's fused CPU kernels
+   * (models/fused-forward.ts; com.microsoft ops that only onnxruntime runs). The architecture must
+   * be one it covers (see `canFuse`).
+   */
+  readonly fused?: boolean;
+}
+
+/** Why `fused` cannot be used for this backbone, or undefined when it can. */
+export function canFuse(backbone: Backbone): string | undefined {
+  return fusedUnsupported(backbone.options);
+}
+
+function checkFusable(backbone: Backbone): void {
+  const why = canFuse(backbone);
+  if (why) {
+    throw new ConfigError("fused", `the fused inference graph does not support ${why}`, {
+      hint: "leave fused off for this model",
+    });
+  }
 }
 
 /** forward_features at batch `batch`: { cls [B, D], patches? [B, P, D], registers? [B, R, D] }. */
@@ -28,9 +49,12 @@ export function embedGraph(
       hint: "use a *_reg4 model, or leave registers off",
     });
   }
+  if (opts.fused) checkFusable(backbone);
   bindConstants(backbone.model, backbone.weights);
   const x = input(PIXEL_VALUES, [batch, backbone.options.inChans, imageSize, imageSize]);
-  const f = backbone.model.forwardFeatures(x);
+  const f = opts.fused
+    ? fusedForwardFeatures(backbone.model, x)
+    : backbone.model.forwardFeatures(x);
   return {
     cls: f.clsToken,
     ...(opts.patchTokens ? { patches: f.patchTokens } : {}),
@@ -46,12 +70,15 @@ export function hfGraph(
   backbone: Backbone,
   batch: number,
   imageSize: number,
+  opts: { readonly fused?: boolean } = {},
 ): Record<string, Tensor> {
+  if (opts.fused) checkFusable(backbone);
   bindConstants(backbone.model, backbone.weights);
   const x = input(PIXEL_VALUES, [batch, backbone.options.inChans, imageSize, imageSize]);
-  const { prenorm } = backbone.model.forwardFeatures(x);
   const model = backbone.model;
-  const hidden = withScope("norm", () => model.norm.forward(prenorm)); // [B, N, D]
+  const hidden = opts.fused
+    ? fusedForwardFeatures(model, x).normed
+    : withScope("norm", () => model.norm.forward(model.forwardFeatures(x).prenorm)); // [B, N, D]
   const pooled = reshape(slice(hidden, 1, 0, 1), [batch, backbone.options.embedDim]); // [B, D]
   return { last_hidden_state: hidden, pooler_output: pooled };
 }

@@ -146,6 +146,10 @@ function recordLowering(t: Tensor): EmitterCall[] {
       calls.push({ kind: "input", key: name });
       return name;
     },
+    nodeOutput: (first, index) => {
+      calls.push({ kind: "node", key: JSON.stringify(["output", first, index]) });
+      return `%${n++}`;
+    },
   };
   t.op.onnx(
     rec,
@@ -240,6 +244,7 @@ function withBatchShapes(
         constScalar: (...args) => counted(b.constScalar(...args)),
         constTensor: (...args) => counted(b.constTensor(...args)),
         input: (...args) => counted(b.input(...args)),
+        nodeOutput: (...args) => counted(b.nodeOutput(...args)),
         constInt64: (values) => {
           const factors = perCall.get(call++);
           return factors

@@ -4,7 +4,13 @@ import { ConfigError } from "../config/errors.js";
 import { hostTensor } from "../core/index.js";
 import { type Backbone, loadBackbone } from "../models/backbone.js";
 import { createRuntime, type Executable, type Provider } from "../runtime/index.js";
-import { type EmbedGraphOptions, embedGraph, PIXEL_VALUES, tokenCounts } from "./backbone-graph.js";
+import {
+  canFuse,
+  type EmbedGraphOptions,
+  embedGraph,
+  PIXEL_VALUES,
+  tokenCounts,
+} from "./backbone-graph.js";
 import { quantizeLinears } from "./int8.js";
 import { type EvalTransform, evalTransform } from "./preprocess.js";
 
@@ -22,6 +28,30 @@ export interface EmbedderOptions extends EmbedGraphOptions {
   readonly threads?: number;
   /** Linear layers in int8 (dynamic quantisation, inference/int8.ts). */
   readonly int8?: boolean;
+  /**
+   * onnxruntime's fused CPU kernels (Attention, SkipLayerNormalization, BiasGelu; see
+   * models/fused-forward.ts). Default: on for the cpu provider when the architecture is covered
+   * and the graph is fp32; true elsewhere is refused. With int8, the linear layers outside the
+   * Attention kernel (proj, fc1, fc2) are quantised and the QKV projection stays fp32.
+   */
+  readonly fused?: boolean;
+}
+
+/** Whether createEmbedder lowers to the fused kernels for these options (see `fused`). */
+export function usesFused(opts: EmbedderOptions, backbone: Backbone): boolean {
+  const provider = opts.provider ?? "cpu";
+  if (opts.fused === true) {
+    if (provider !== "cpu") {
+      throw new ConfigError(
+        "fused",
+        `the fused kernels are used on the cpu provider only; got "${provider}"`,
+      );
+    }
+    return true;
+  }
+  return (
+    opts.fused === undefined && provider === "cpu" && !opts.int8 && canFuse(backbone) === undefined
+  );
 }
 
 /** Features of the first `count` images of a batch, row-major. */
@@ -88,7 +118,8 @@ export async function createEmbedder(opts: EmbedderOptions): Promise<Embedder> {
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new ConfigError("batchSize", `batch size must be a positive integer; got ${batchSize}`);
   }
-  const fp32 = embedGraph(backbone, batchSize, transform.cropPx, opts);
+  const fused = usesFused(opts, backbone);
+  const fp32 = embedGraph(backbone, batchSize, transform.cropPx, { ...opts, fused });
   const graph = opts.int8 ? quantizeLinears(fp32).outputs : fp32;
   const runtime = await createRuntime({
     ...(opts.provider ? { provider: opts.provider } : {}),

@@ -164,7 +164,7 @@ export class DinoVisionTransformer extends Module {
   }
 
   /** prepare_tokens_with_masks for each crop group, packed: [cls, registers, patches] + pos. */
-  private tokens(crops: readonly CropGroup[]): { x: Tensor; groups: TokenGroup[] } {
+  tokens(crops: readonly CropGroup[]): { x: Tensor; groups: TokenGroup[] } {
     const o = this.options;
     const groups: TokenGroup[] = [];
     const rows = crops.map(({ images, masks }) => {

@@ -84,6 +84,20 @@ export class OnnxBuilder implements OnnxEmitter {
     return name;
   }
 
+  nodeOutput(first: string, index: number): string {
+    const rec = this.producer.get(first);
+    if (!rec || rec.outputs[0] !== first) {
+      throw new Error(`nodeOutput: "${first}" is not the first output of a node of this graph`);
+    }
+    if (!rec.outputs[index]) {
+      while (rec.outputs.length <= index) rec.outputs.push("");
+      const name = `${first}:${index}`;
+      rec.outputs[index] = name;
+      this.producer.set(name, rec);
+    }
+    return rec.outputs[index]!;
+  }
+
   /** Gives the value `from` the graph-output name `to`: renames its producer, or adds Identity. */
   nameOutput(from: string, to: string): void {
     const rec = this.producer.get(from);

@@ -45,11 +45,17 @@ export const exportOnnxCommand = defineCommand({
       description:
         "linear layers in int8 (dynamic quantisation: com.microsoft DynamicQuantizeMatMul, for onnxruntime)",
     },
+    fused: {
+      type: "boolean",
+      description:
+        "onnxruntime's fused CPU kernels (com.microsoft Attention, SkipLayerNormalization, BiasGelu): for onnxruntime only",
+    },
   },
   examples: [
     "dinov2 export-onnx --model dinov2-small/ --output onnx/model.onnx --dynamic-batch",
     "dinov2 export-onnx --model vitg14 --image-size 518 --output g.onnx --external-data",
     "dinov2 export-onnx --model dinov2-small/ --output small-int8.onnx --int8",
+    "dinov2 export-onnx --model dinov2-small/ --output small-ort.onnx --fused",
   ],
   run: async (flags, ctx) => {
     const model = requiredFlag(flags.model, "model", "export-onnx");
@@ -64,6 +70,7 @@ export const exportOnnxCommand = defineCommand({
       isDynamicBatch: flags["dynamic-batch"],
       ...(flags["external-data"] ? { externalData: true } : {}),
       ...(flags.int8 ? { int8: true } : {}),
+      ...(flags.fused ? { fused: true } : {}),
     });
     const inputs = [...r.inputs].map(([name, t]) => `${name} ${t.dtype}${fmtShape(t.shape)}`);
     ctx.out(
