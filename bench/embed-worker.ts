@@ -13,6 +13,8 @@ export interface EmbedWorkerSpec {
   readonly onnxPath?: string;
   readonly fused?: boolean;
   readonly int8?: boolean;
+  /** Also output the patch tokens (then the fused graph runs the whole last block). */
+  readonly patchTokens?: boolean;
   readonly batch: number;
   readonly side: number;
   readonly iters: number;
@@ -36,6 +38,7 @@ async function runner(s: EmbedWorkerSpec): Promise<() => Promise<Float32Array>> 
       threads: s.threads,
       ...(s.fused === undefined ? {} : { fused: s.fused }),
       ...(s.int8 ? { int8: true } : {}),
+      ...(s.patchTokens ? { patchTokens: true } : {}),
     });
     return async () => (await e.run(x)).cls;
   }

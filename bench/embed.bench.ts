@@ -64,6 +64,13 @@ export const bench: Bench = {
             : round3(tensors.torchMs / tensors.embedMs),
         vits14_embed_int8_speedup: round3(tensors.unfusedMs / tensors.int8Ms),
         vits14_embed_fused_speedup: round3(tensors.unfusedMs / tensors.embedMs),
+        vits14_embed_fused_all_tokens_vs_torch_onnx:
+          tensors.torchMs === undefined
+            ? "skipped: no torch"
+            : round3(tensors.torchMs / tensors.timings.fused_all_tokens.medianMs),
+        vits14_embed_int8_fused_speedup: round3(
+          tensors.unfusedMs / tensors.timings.int8_fused.medianMs,
+        ),
         vits14_embed_int8_cos_min: round3(tensors.cosMin),
         vits14_embed_int8_knn_delta: round3(knn.delta),
         vits14_embed_preproc_img_s: preproc ? round3(preproc.imgS) : skipped,
@@ -78,6 +85,7 @@ export const bench: Bench = {
           ),
           vits14_unfused_vs_ort: round3(tensors.plainMs / tensors.unfusedMs),
           vits14_fused_max_abs_diff: tensors.fusedMaxDiff,
+          vits14_int8_fused_cos_min: round3(tensors.int8FusedCosMin),
           vits14_timings: tensors.timings,
           vits14_loadavg: tensors.loads,
           threads: THREADS,
@@ -97,7 +105,15 @@ export const bench: Bench = {
 };
 
 /** The variants timed in their own processes, interleaved round by round. */
-const VARIANTS = ["embed", "embed_unfused", "int8", "plain", "torch_onnx"] as const;
+const VARIANTS = [
+  "embed",
+  "fused_all_tokens",
+  "embed_unfused",
+  "int8",
+  "int8_fused",
+  "plain",
+  "torch_onnx",
+] as const;
 type Variant = (typeof VARIANTS)[number];
 
 /**
@@ -123,8 +139,10 @@ async function tensorFigures(backbone: Backbone, dir: string, ctx: BenchContext)
     Omit<EmbedWorkerSpec, "batch" | "side" | "iters" | "threads" | "clsOut">
   > = {
     embed: { kind: "embed", modelPath },
+    fused_all_tokens: { kind: "embed", modelPath, patchTokens: true },
     embed_unfused: { kind: "embed", modelPath, fused: false },
     int8: { kind: "embed", modelPath, int8: true },
+    int8_fused: { kind: "embed", modelPath, int8: true, fused: true },
     plain: { kind: "onnx", onnxPath },
     torch_onnx: { kind: "onnx", onnxPath: torchPath ?? "" },
   };
@@ -158,7 +176,11 @@ async function tensorFigures(backbone: Backbone, dir: string, ctx: BenchContext)
   const cls = (n: Variant) => new Float32Array(readFileSync(join(dir, `${n}.cls`)).buffer.slice(0));
   const dim = backbone.options.embedDim;
   const cosMin = minRowCosine(cls("embed_unfused"), cls("int8"), dim);
-  const fusedMaxDiff = maxAbsDiff(cls("embed"), cls("embed_unfused"));
+  const fusedMaxDiff = Math.max(
+    maxAbsDiff(cls("embed"), cls("embed_unfused")),
+    maxAbsDiff(cls("fused_all_tokens"), cls("embed_unfused")),
+  );
+  const int8FusedCosMin = minRowCosine(cls("embed_unfused"), cls("int8_fused"), dim);
   ctx.log(
     `  medians (ms): ${names.map((n) => `${n} ${t[n].medianMs.toFixed(0)}`).join(", ")}; int8 cos min ${cosMin.toFixed(4)}; fused vs unfused max |diff| ${fusedMaxDiff.toExponential(2)}`,
   );
@@ -170,6 +192,7 @@ async function tensorFigures(backbone: Backbone, dir: string, ctx: BenchContext)
     torchMs: t.torch_onnx?.medianMs,
     cosMin,
     fusedMaxDiff,
+    int8FusedCosMin,
     timings: t,
     loads,
   };

@@ -4,7 +4,7 @@
 import { ConfigError } from "../config/errors.js";
 import { input, reshape, slice, type Tensor, withScope } from "../core/index.js";
 import type { Backbone } from "../models/backbone.js";
-import { fusedForwardFeatures, fusedUnsupported } from "../models/fused-forward.js";
+import { fusedClsToken, fusedForwardFeatures, fusedUnsupported } from "../models/fused-forward.js";
 import { bindConstants } from "../nn/module.js";
 
 /** The graph input: normalised images [B, 3, S, S], named as HF/transformers.js feed it. */
@@ -52,6 +52,10 @@ export function embedGraph(
   if (opts.fused) checkFusable(backbone);
   bindConstants(backbone.model, backbone.weights);
   const x = input(PIXEL_VALUES, [batch, backbone.options.inChans, imageSize, imageSize]);
+  // CLS alone: the last block only computes the CLS row past its keys and values.
+  if (opts.fused && !opts.patchTokens && !opts.registers) {
+    return { cls: fusedClsToken(backbone.model, x) };
+  }
   const f = opts.fused
     ? fusedForwardFeatures(backbone.model, x)
     : backbone.model.forwardFeatures(x);

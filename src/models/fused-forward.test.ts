@@ -5,7 +5,12 @@ import { testRuntime } from "../../test/helpers/op-check.js";
 import { type HostTensor, hostTensor, input, topoSort } from "../core/index.js";
 import { bindConstants } from "../nn/module.js";
 import { createBackbone } from "./backbone.js";
-import { FusedUnsupportedError, fusedForwardFeatures, fusedUnsupported } from "./fused-forward.js";
+import {
+  FusedUnsupportedError,
+  fusedClsToken,
+  fusedForwardFeatures,
+  fusedUnsupported,
+} from "./fused-forward.js";
 import { VIT_DEFAULTS, type VitOptions } from "./presets.js";
 
 /** Official init, then every bias, LayerNorm and LayerScale vector drawn at random: the official
@@ -81,6 +86,27 @@ describe("fusedForwardFeatures", () => {
     expect(ops.filter((n) => n === "msSkipLayerNorm")).toHaveLength(6);
     expect(ops.filter((n) => n === "msBiasGelu")).toHaveLength(3);
     expect(ops).not.toContain("softmax");
+  });
+
+  it("computes the CLS token alone (last block on the CLS row only) within 1e-4", async () => {
+    for (const o of [{}, { numRegisterTokens: 4 }]) {
+      const b = backbone(o);
+      bindConstants(b.model, b.weights);
+      const x = input("pixel_values", [2, 3, 56, 56]);
+      const rt = await testRuntime();
+      const feeds = { pixel_values: pixels(2, 56) };
+      const want = (
+        await (await rt.compile({ cls: b.model.forwardFeatures(x).clsToken })).run(feeds)
+      ).cls!;
+      const cls = fusedClsToken(b.model, x);
+      expect(cls.shape).toEqual([2, 64]);
+      expect(topoSort([cls]).filter((t) => t.op.name === "msMultiHeadAttention")).toHaveLength(1);
+      const got = (await (await rt.compile({ cls })).run(feeds)).cls!;
+      const a = want.data as Float32Array;
+      const g = got.data as Float32Array;
+      expect(Math.max(...Array.from(a, Math.abs))).toBeGreaterThan(0.5);
+      for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - g[i]!)).toBeLessThan(1e-4);
+    }
   });
 
   it("keeps register tokens and interpolated positions (reg4 layout)", async () => {

@@ -21,7 +21,7 @@ import {
 import type { Block } from "../nn/block.js";
 import { Mlp } from "../nn/ffn.js";
 import type { Param } from "../nn/module.js";
-import { msAttention, msBiasGelu, msSkipLayerNorm } from "./fused-ops.js";
+import { msAttention, msBiasGelu, msMultiHeadAttention, msSkipLayerNorm } from "./fused-ops.js";
 import type { VitOptions } from "./presets.js";
 import type { DinoVisionTransformer, Features } from "./vision-transformer.js";
 
@@ -46,19 +46,81 @@ export function fusedForwardFeatures(
   model: DinoVisionTransformer,
   images: Tensor,
 ): Features & { readonly normed: Tensor } {
+  const { x: x0, batch } = start(model, images);
+  const d = model.options.embedDim;
+  const { x, normed } = runBlocks(model, x0, model.blocks.length);
+  const r = model.options.numRegisterTokens;
+  return {
+    clsToken: reshape(slice(normed, 1, 0, 1), [batch, d]),
+    regTokens: slice(normed, 1, 1, 1 + r),
+    patchTokens: slice(normed, 1, 1 + r),
+    prenorm: x,
+    normed, // [B, N, D]: the final norm over every token
+  };
+}
+
+/**
+ * The normed CLS token [B, D] alone (x_norm_clstoken): as fusedForwardFeatures, but the last block
+ * computes only the CLS row past its keys and values (its query, projection, MLP and the final
+ * norm run on one token instead of N), which nothing else reads when only CLS is wanted.
+ */
+export function fusedClsToken(model: DinoVisionTransformer, images: Tensor): Tensor {
+  const { x: x0, batch } = start(model, images);
   const o = model.options;
-  const why = fusedUnsupported(o);
+  const depth = model.blocks.length;
+  const { x, normed: h } = runBlocks(model, x0, depth - 1);
+  const blk = model.blocks[depth - 1]!;
+  return withScope(`blocks.${depth - 1}`, () => {
+    const row = (t: Tensor) => slice(t, 1, 0, 1); // [B, 1, D]
+    const w = host(blk.attn.qkv.weight); // [3D, D]: q, k, v rows
+    const d = o.embedDim;
+    const part = (i: number) => constant(transposed(rowsOf(w, i * d, (i + 1) * d)));
+    const a = withScope("attn", () =>
+      msMultiHeadAttention(
+        matmul(row(h), part(0)),
+        matmul(h, part(1)),
+        matmul(h, part(2)),
+        c(blk.attn.qkv.bias!),
+        o.numHeads,
+      ),
+    );
+    const p = projection(blk, a);
+    const mid = withScope("norm2", () =>
+      msSkipLayerNorm(p.y, row(x), c(blk.norm2.weight), c(blk.norm2.bias), p.bias, blk.norm2.eps),
+    );
+    const f = withScope("mlp", () => mlpBranch(blk, mid.normed));
+    const n = model.norm;
+    const out = withScope("norm", () =>
+      msSkipLayerNorm(f.y, mid.sum, c(n.weight), c(n.bias), f.bias, n.eps),
+    );
+    return reshape(out.normed, [batch, d]);
+  });
+}
+
+function start(model: DinoVisionTransformer, images: Tensor): { x: Tensor; batch: number } {
+  const why = fusedUnsupported(model.options);
   if (why) throw new FusedUnsupportedError(`the fused inference graph does not support ${why}`);
-  const { x: packed, groups } = model.tokens([{ images }]);
+  const { x, groups } = model.tokens([{ images }]);
   const { batch, tokens } = groups[0]!;
-  const d = o.embedDim;
-  let x = reshape(packed, [batch, tokens, d]); // residual stream
+  return { x: reshape(x, [batch, tokens, model.options.embedDim]), batch };
+}
+
+/**
+ * Blocks 0..count-1 on the residual stream x [B, N, D]: { x: their output, normed: its LayerNorm
+ * by the next block's norm1, or by the final norm after the last block }.
+ */
+function runBlocks(
+  model: DinoVisionTransformer,
+  x0: Tensor,
+  count: number,
+): { x: Tensor; normed: Tensor } {
   const blocks = model.blocks;
+  let x = x0;
   let h = withScope("blocks.0.norm1", () => ln(blocks[0]!, x));
-  let normed: Tensor = h;
-  blocks.forEach((blk, i) => {
+  for (let i = 0; i < count; i++) {
+    const blk = blocks[i]!;
     withScope(`blocks.${i}`, () => {
-      const a = withScope("attn", () => attentionBranch(blk, h, o.numHeads)); // [B, N, D] no bias
+      const a = withScope("attn", () => attentionBranch(blk, h, model.options.numHeads));
       const mid = withScope("norm2", () =>
         msSkipLayerNorm(a.y, x, c(blk.norm2.weight), c(blk.norm2.bias), a.bias, blk.norm2.eps),
       );
@@ -70,17 +132,9 @@ export function fusedForwardFeatures(
       );
       x = out.sum;
       h = out.normed;
-      normed = out.normed;
     });
-  });
-  const r = o.numRegisterTokens;
-  return {
-    clsToken: reshape(slice(normed, 1, 0, 1), [batch, d]),
-    regTokens: slice(normed, 1, 1, 1 + r),
-    patchTokens: slice(normed, 1, 1 + r),
-    prenorm: x,
-    normed, // [B, N, D]: the final norm over every token
-  };
+  }
+  return { x, normed: h };
 }
 
 function ln(blk: Block, x: Tensor): Tensor {
@@ -91,6 +145,11 @@ function ln(blk: Block, x: Tensor): Tensor {
 function attentionBranch(blk: Block, h: Tensor, numHeads: number): { y: Tensor; bias: Tensor } {
   const qkvW = host(blk.attn.qkv.weight); // [3D, D]
   const a = msAttention(h, constant(transposed(qkvW)), c(blk.attn.qkv.bias!), numHeads);
+  return projection(blk, a);
+}
+
+/** The attention output projection with LayerScale folded in, bias returned separately. */
+function projection(blk: Block, a: Tensor): { y: Tensor; bias: Tensor } {
   const gamma = blk.ls1 ? host(blk.ls1.gamma) : undefined;
   const w = scaledRows(host(blk.attn.proj.weight), gamma); // [D, D]
   const bias = scaledVec(host(blk.attn.proj.bias!), gamma);
@@ -121,6 +180,12 @@ function host(p: Param): HostTensor<"float32"> {
     throw new FusedUnsupportedError("the fused graph needs weights bound as float32 constants");
   }
   return (t.attrs as { value: HostTensor<"float32"> }).value;
+}
+
+/** Rows from..to of W [N, K]. */
+function rowsOf(w: HostTensor<"float32">, from: number, to: number): HostTensor<"float32"> {
+  const k = w.shape[1]!;
+  return hostTensor("float32", [to - from, k], w.data.slice(from * k, to * k));
 }
 
 /** [N, K] -> [K, N]. */

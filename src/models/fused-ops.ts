@@ -100,3 +100,43 @@ const biasGeluOp = defineOp<Record<string, never>>({
 export function msBiasGelu(x: Tensor, bias: Tensor): Tensor {
   return biasGeluOp([x, bias], {});
 }
+
+const mhaOp = defineOp<{ readonly numHeads: number }>({
+  name: "msMultiHeadAttention",
+  shape: ([q, k, v, bias], { numHeads }) => {
+    if (q!.shape.length !== 3 || k!.shape.length !== 3) {
+      throw new ShapeError(
+        "msMultiHeadAttention",
+        `query and key must be [B, S, D] and [B, L, D]; got ${fmtShape(q!.shape)} and ${fmtShape(k!.shape)}`,
+      );
+    }
+    const [b, , d] = q!.shape as [number, number, number];
+    requireShape("msMultiHeadAttention", "key", k!, [b, k!.shape[1]!, d]);
+    requireShape("msMultiHeadAttention", "value", v!, k!.shape);
+    requireShape("msMultiHeadAttention", "bias", bias!, [3 * d]);
+    if (d % numHeads !== 0) {
+      throw new ShapeError(
+        "msMultiHeadAttention",
+        `width ${d} is not a multiple of ${numHeads} heads`,
+      );
+    }
+    return q!.shape;
+  },
+  dtype: () => "float32",
+  grad: "none",
+  onnx: (b, ins, { numHeads }) => b.node("MultiHeadAttention", ins, { num_heads: numHeads }, MS),
+});
+
+/**
+ * Attention of queries q [B, S, D] over keys k and values v [B, L, D] (projections without
+ * bias; `bias` [3D] = q, k, v biases, added in the kernel), scale 1/√Dh: [B, S, D].
+ */
+export function msMultiHeadAttention(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  bias: Tensor,
+  numHeads: number,
+): Tensor {
+  return mhaOp([q, k, v, bias], { numHeads });
+}

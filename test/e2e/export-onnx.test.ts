@@ -132,6 +132,25 @@ describe("exportOnnx", () => {
     }
   });
 
+  it("with fused, writes onnxruntime's fused kernels (dynamic batch too) and the same outputs", async () => {
+    const plain = join(dir, "plain3", "model.onnx");
+    const fused = join(dir, "fused", "model.onnx");
+    await exportOnnx(backbone, plain, { imageSize: 28, batchSize: 3 });
+    await exportOnnx(backbone, fused, { imageSize: 28, isDynamicBatch: true, fused: true });
+    const bytes = readFileSync(fused).toString("latin1");
+    for (const op of ["Attention", "SkipLayerNormalization", "BiasGelu", "com.microsoft"])
+      expect(bytes).toContain(op);
+    expect(readFileSync(plain).toString("latin1")).not.toContain("com.microsoft");
+    const x = pixels(3, 28, 2);
+    const want = await runNode(plain, x);
+    const three = await runNode(fused, x);
+    const one = await runNode(fused, rows(x, 0, 1));
+    for (const k of OUTPUTS) {
+      expectClose(`fused batch 3 ${k}`, three[k], want[k], 1e-4);
+      expectClose(`fused batch 1 ${k}`, one[k], rows(want[k], 0, 1), 1e-4);
+    }
+  });
+
   it("writes the weights to <model>.data with externalData, loadable by both runtimes", async () => {
     const path = join(dir, "external", "model.onnx");
     const r = await exportOnnx(backbone, path, { imageSize: 28, externalData: true });
