@@ -1,5 +1,6 @@
 // Inference: the eval transform, embedding images with one compiled graph, and ONNX export.
 export {
+  canFuse,
   type EmbedGraphOptions,
   embedGraph,
   hfGraph,
@@ -19,7 +20,13 @@ export {
   embed,
   type ImageSource,
 } from "./embed.js";
-export { type BatchFeatures, createEmbedder, Embedder, type EmbedderOptions } from "./embedder.js";
+export {
+  type BatchFeatures,
+  createEmbedder,
+  Embedder,
+  type EmbedderOptions,
+  usesFused,
+} from "./embedder.js";
 export {
   type ExportedOnnx,
   type ExportOnnxOptions,

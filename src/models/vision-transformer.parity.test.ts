@@ -7,6 +7,7 @@ import { type HostTensor, input, type Tensor } from "../core/index.js";
 import { readSafetensorsFile } from "../io/index.js";
 import { bindConstants } from "../nn/module.js";
 import { loadBackbone } from "./backbone.js";
+import { fusedClsToken, fusedForwardFeatures, fusedUnsupported } from "./fused-forward.js";
 import { type OfficialVitConfig, vitOptionsFromOfficial } from "./official-config.js";
 import { DinoVisionTransformer } from "./vision-transformer.js";
 
@@ -61,6 +62,27 @@ describeEachFixture("official_vit.safetensors", "official backbone, set $set.nam
         const want = fx.get(`out.${variant}.${k}`);
         if (want) expectClose(`out.${variant}.${k}`, got[k]!, want);
       }
+    });
+  }
+
+  for (const variant of ["native", "resized"] as const) {
+    it(`the fused inference graph (${variant}) equals the official outputs`, async () => {
+      const model = build();
+      if (fusedUnsupported(model.options)) return; // e.g. SwiGLU sets: the plain graph serves them
+      const x = fx.get(variant === "resized" ? "in.resized" : "in.native")!;
+      const images = input("images", x.shape);
+      const f = fusedForwardFeatures(model, images);
+      const outs: Record<string, Tensor> = {
+        ...Object.fromEntries(Object.entries(FEATURE_KEYS).map(([k, ours]) => [k, f[ours]])),
+        cls_only: fusedClsToken(model, images),
+      };
+      const got = await run(outs, { images: x });
+      for (const k of Object.keys(FEATURE_KEYS)) {
+        const want = fx.get(`out.${variant}.${k}`);
+        if (want) expectClose(`fused out.${variant}.${k}`, got[k]!, want);
+      }
+      const cls = fx.get(`out.${variant}.x_norm_clstoken`);
+      if (cls) expectClose(`fused CLS-only out.${variant}`, got.cls_only!, cls);
     });
   }
 
