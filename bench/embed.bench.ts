@@ -284,6 +284,12 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 
 /** PyTorch's own ONNX export of the official ViT-S/14 (bench_torch.py infer), when torch imports. */
 function torchExport(dir: string, ctx: BenchContext): string | undefined {
+  const given = process.env.EMBED_TORCH_ONNX;
+  if (given) {
+    if (!existsSync(given)) throw new Error(`EMBED_TORCH_ONNX: no file ${given}`);
+    ctx.log(`PyTorch's export: ${given} (EMBED_TORCH_ONNX)`);
+    return given;
+  }
   const script = join(here, "..", "..", "shared", "reference", "bench_torch.py");
   const python = pythonWith(["torch"]);
   if (!existsSync(script) || python === undefined) {
