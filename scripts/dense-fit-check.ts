@@ -27,6 +27,7 @@ const { values: v } = parseArgs({
     iterations: { type: "string", default: "1000" },
     lr: { type: "string", default: "1e-3" },
     "train-size": { type: "string", default: "400" },
+    layout: { type: "string", default: "scene" },
   },
 });
 if (!v.model) throw new Error("--model FILE|DIR|PRESET is required");
@@ -40,8 +41,9 @@ const depth = bb.options.depth;
 const pct = (x: number) => (100 * x).toFixed(1);
 
 if (v.task === "seg") {
-  const train = createSyntheticSegmentation({ seed: 2001, length: N!, size: S! });
-  const val = createSyntheticSegmentation({ seed: 2002, length: 100, size: S! });
+  const layout = v.layout === "object" ? "object" : "scene";
+  const train = createSyntheticSegmentation({ seed: 2001, length: N!, size: S!, layout });
+  const val = createSyntheticSegmentation({ seed: 2002, length: 100, size: S!, layout });
   const spec = { layers: [depth - 1], norm: true, withCls: false };
   const mask = (x: { mask: Uint8Array }) => x.mask;
   const cache = await cacheDenseFeatures(rt, bb, denseBatches(train, S!, 8, mask), spec, {
