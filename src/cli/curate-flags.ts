@@ -47,9 +47,28 @@ export const CURATE_FLAGS = {
   merge: { type: "boolean", description: "embed/dedup: combine the finished parts" },
   descriptor: {
     type: "string",
-    valueName: "NAME",
-    default: "phash",
-    description: `dedup: copy descriptor, ${DESCRIPTORS.join(" or ")}`,
+    valueName: "NAME|FILE",
+    description: `embed/run: a copy-detection model FILE.onnx (e.g. SSCD); dedup/calibrate: ${DESCRIPTORS.join(", ")} or that FILE.onnx (default phash)`,
+  },
+  "descriptor-size": {
+    type: "string",
+    valueName: "PX",
+    description: "descriptor model input side when its shape is symbolic (static: read from it)",
+  },
+  "descriptor-mean": {
+    type: "string",
+    valueName: "R,G,B",
+    description: "descriptor model normalisation mean (default ImageNet 0.485,0.456,0.406)",
+  },
+  "descriptor-std": {
+    type: "string",
+    valueName: "R,G,B",
+    description: "descriptor model normalisation std (default ImageNet 0.229,0.224,0.225)",
+  },
+  planted: {
+    type: "string",
+    valueName: "DIR",
+    description: "calibrate: folder with manifest.json of planted copies (`curate synth` output)",
   },
   threshold: {
     type: "string",
@@ -159,7 +178,13 @@ export const CURATE_FLAGS = {
 export type FlagName = keyof typeof CURATE_FLAGS;
 
 const EMBEDDING: FlagName[] = ["model", "image-size", "batch-size", "threads", "seed"];
-const DEDUP: FlagName[] = ["descriptor", "threshold", "relative-threshold", "k", "against"];
+const DESCRIPTOR: FlagName[] = [
+  "descriptor",
+  "descriptor-size",
+  "descriptor-mean",
+  "descriptor-std",
+];
+const DEDUP: FlagName[] = [...DESCRIPTOR, "threshold", "relative-threshold", "k", "against"];
 const CLUSTER: FlagName[] = [
   "levels",
   "init",
@@ -174,7 +199,7 @@ const RETRIEVE: FlagName[] = ["curated", "mode", "per-query", "per-cluster", "ca
 export const STAGE_FLAGS: Record<string, { summary: string; flags: FlagName[] }> = {
   embed: {
     summary: "images -> pool table (embedding, pHash); rejects; exact duplicates dropped",
-    flags: ["input", "shard", "merge", "chunk", ...EMBEDDING],
+    flags: ["input", "shard", "merge", "chunk", ...DESCRIPTOR, ...EMBEDDING],
   },
   dedup: {
     summary: "copies (kNN + union-find) and near-eval images removed -> dedup_kept",
@@ -200,6 +225,10 @@ export const STAGE_FLAGS: Record<string, { summary: string; flags: FlagName[] }>
   run: {
     summary: "embed -> dedup -> cluster -> retrieve (--curated) or sample -> export -> report",
     flags: ["input", "output", "budget", ...DEDUP, ...CLUSTER, ...RETRIEVE],
+  },
+  calibrate: {
+    summary: "copy vs distinct-pair cosines of a descriptor on planted copies -> a threshold",
+    flags: ["planted", ...DESCRIPTOR, "threads", "batch-size"],
   },
   synth: {
     summary: "write a planted synthetic pool (copies, near-test images, broken files)",

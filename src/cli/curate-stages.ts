@@ -10,14 +10,16 @@ import {
   sampleStage,
   unitEmbeddings,
 } from "../curate/cluster-stage.js";
-import { dedupPart, mergeDedup } from "../curate/dedup-stage.js";
-import { DESCRIPTORS, thresholdsFor } from "../curate/descriptors.js";
+import { calibrate, readManifest } from "../curate/calibrate.js";
+import { dedupPart, descriptorOf, mergeDedup } from "../curate/dedup-stage.js";
+import { type DescriptorName, thresholdsFor } from "../curate/descriptors.js";
 import { embedPart, mergeEmbedParts } from "../curate/embed-stage.js";
 import { CurateError } from "../curate/errors.js";
 import { exportStage } from "../curate/export-stage.js";
-import { featurize, hashFiles } from "../curate/featurize.js";
+import { describeFiles, featurize, hashFiles } from "../curate/featurize.js";
 import { CurateGemm } from "../curate/gemm.js";
 import { normalizeRows } from "../curate/knn.js";
+import type { DescriptorModel } from "../curate/onnx-descriptor.js";
 import { checkCompatible, type PoolMeta, readPool } from "../curate/pool.js";
 import { reportStage } from "../curate/report-stage.js";
 import { retrieveStage } from "../curate/retrieve-stage.js";
@@ -29,6 +31,7 @@ import { listImageInputs } from "../inference/image-inputs.js";
 import { resolveModel } from "../inference/model-spec.js";
 import { checkImageSize } from "../inference/preprocess.js";
 import type { CommandContext, FlagValues } from "./command.js";
+import { checkEmbedDescriptor, descriptorKey, descriptorModel } from "./curate-descriptor.js";
 import { CURATE_FLAGS, STAGE_FLAGS } from "./curate-flags.js";
 import { asUsage, choiceFlag, intFlag } from "./flag-values.js";
 import { createProgressBar } from "./progress.js";
@@ -42,6 +45,7 @@ type StageName =
   | "retrieve"
   | "export"
   | "report"
+  | "calibrate"
   | "run";
 
 const DEFAULTED = new Set(
@@ -157,11 +161,13 @@ class Stages {
 
   async embed(): Promise<void> {
     const shard = this.shard();
+    checkEmbedDescriptor(this.v);
     if (this.v.merge) {
-      if (this.v.input !== undefined)
-        throw new UsageError("--merge combines finished parts; give it without --input", {
-          flag: "--merge",
-        });
+      if (this.v.input !== undefined || this.v.descriptor !== undefined)
+        throw new UsageError(
+          "--merge combines finished parts; give it without --input or --descriptor",
+          { flag: "--merge" },
+        );
       const m = await mergeEmbedParts(this.store);
       this.ctx.out(
         `embed --merge: ${m.shards} parts -> pool of ${m.pool} images; ${m.exactDuplicates} exact duplicates dropped, ${m.rejected} files rejected`,
@@ -177,9 +183,13 @@ class Stages {
           .map((s) => s.path)
           .join(", ")}${skipped.length > 5 ? ", …" : ""}`,
       );
-    const { embedder, meta } = await this.embedder();
+    const { embedder, meta: embedMeta } = await this.embedder();
+    const descriptor = await descriptorModel(this.v, this.threads());
+    const meta = descriptor
+      ? { ...embedMeta, descriptor: descriptor.id, descriptorDim: descriptor.dim }
+      : embedMeta;
     log(
-      `embedding ${files.length} files (shard ${shard.index}/${shard.count}) with ${meta.model} at ${meta.imageSize}px into ${this.store.uri}`,
+      `embedding ${files.length} files (shard ${shard.index}/${shard.count}) with ${meta.model} at ${meta.imageSize}px${descriptor ? ` and descriptor ${descriptor.id} (${descriptor.dim}-d)` : ""} into ${this.store.uri}`,
     );
     let bar: ReturnType<typeof createProgressBar> | undefined;
     const onProgress = (done: number, total: number) => {
@@ -196,6 +206,7 @@ class Stages {
         meta,
         shard,
         onProgress,
+        ...(descriptor ? { descriptor } : {}),
         ...(chunk ? { chunk } : {}),
       });
       bar?.finish();
@@ -204,6 +215,7 @@ class Stages {
       );
     } finally {
       await embedder.release();
+      await descriptor?.release();
     }
     if (shard.count === 1) {
       const m = await mergeEmbedParts(this.store);
@@ -214,28 +226,37 @@ class Stages {
   }
 
   async dedup(): Promise<void> {
+    const model = await descriptorModel(this.v, this.threads());
+    try {
+      await this.dedupWith(model);
+    } finally {
+      await model?.release();
+    }
+  }
+
+  private async dedupWith(model: DescriptorModel | undefined): Promise<void> {
     const shard = this.shard();
     const pool = await readPool(this.store);
-    const descriptor = choiceFlag(this.v.descriptor, "descriptor", DESCRIPTORS);
+    const { name, key } = descriptorKey(this.v, model);
     const t = thresholdsFor(
-      descriptor,
+      name,
       num(this.v.threshold, "threshold"),
       num(this.v["relative-threshold"], "relative-threshold"),
     );
+    const dim = descriptorOf(pool, key).dim;
     const against =
-      this.v.against.length > 0 ? await this.againstSet(descriptor, pool.meta) : undefined;
+      this.v.against.length > 0 ? await this.againstSet(name, pool.meta, model) : undefined;
     const params = {
-      descriptor,
+      descriptor: key,
       k: intFlag(this.v.k, "k", { min: 1 }),
       threshold: t.self,
       relativeThreshold: t.relative,
       ...(against ? { against } : {}),
     };
-    const dim = descriptor === "phash" ? pool.phash.length / pool.size : pool.meta.embeddingDim;
     const gemm = await this.gemm(dim);
     if (!this.v.merge) {
       log(
-        `dedup ${shard.index}/${shard.count}: ${pool.size} images, ${descriptor} cosine > ${t.self}${against ? `, ${against.paths.length} --against images at > ${t.relative}` : ""}`,
+        `dedup ${shard.index}/${shard.count}: ${pool.size} images, ${key} cosine > ${t.self}${against ? `, ${against.paths.length} --against images at > ${t.relative}` : ""}`,
       );
       const r = await dedupPart(this.store, pool, gemm, params, shard);
       this.ctx.out(
@@ -251,16 +272,21 @@ class Stages {
     }
   }
 
-  private async againstSet(descriptor: string, meta: PoolMeta) {
+  private async againstSet(
+    descriptor: DescriptorName,
+    meta: PoolMeta,
+    model: DescriptorModel | undefined,
+  ) {
     const { files } = await listImageInputs(this.v.against);
-    if (descriptor === "phash") {
-      const h = await hashFiles(files);
+    if (descriptor === "phash" || descriptor === "onnx") {
+      const h =
+        descriptor === "phash" ? await hashFiles(files) : await describeFiles(files, model!);
       for (const r of h.rejects) log(`--against: skipped ${r.path}: ${r.reason}`);
       return { vectors: h.vectors, paths: h.paths };
     }
     const { embedder, meta: m } = await this.embedder();
     try {
-      checkCompatible("pool", meta, m);
+      checkCompatible("pool", meta, { ...m, ...descriptorMeta(meta) });
       const f = await featurize(files, embedder);
       const dim = embedder.dim;
       const vectors = new Float32Array(f.rows.length * dim);
@@ -270,6 +296,26 @@ class Stages {
       return { vectors: normalizeRows(vectors, dim), paths: f.rows.map((r) => r.path) };
     } finally {
       await embedder.release();
+    }
+  }
+
+  async calibrate(): Promise<void> {
+    const manifest = await readManifest(req(this.v.planted, "planted", "calibrate"));
+    const pool = await readPool(this.store);
+    const model = await descriptorModel(this.v, this.threads());
+    try {
+      const { key } = descriptorKey(this.v, model);
+      const c = calibrate(pool, descriptorOf(pool, key), manifest);
+      const q = (p: number) =>
+        c.copyCosines[Math.floor(p * (c.copyCosines.length - 1))]!.toFixed(3);
+      this.ctx.out(
+        `calibrate ${key}: ${c.copyCosines.length} planted copies, cosine with their source min ${q(0)}, median ${q(0.5)}; ${c.distinctPairs} pairs of distinct originals, highest ${c.distinctMax.toFixed(3)}`,
+      );
+      this.ctx.out(
+        `suggested: --threshold ${c.threshold.toFixed(2)} (no distinct pair above it; finds ${(100 * c.recall).toFixed(1)}% of the planted copies)`,
+      );
+    } finally {
+      await model?.release();
     }
   }
 
@@ -312,7 +358,7 @@ class Stages {
     const { embedder, meta } = await this.embedder();
     let queries: { paths: string[]; embeddings: Float32Array };
     try {
-      checkCompatible("pool", pool.meta, meta);
+      checkCompatible("pool", pool.meta, { ...meta, ...descriptorMeta(pool.meta) });
       const f = await featurize(files, embedder);
       for (const r of f.rejects) log(`--curated: skipped ${r.path}: ${r.reason}`);
       const dim = embedder.dim;
@@ -385,6 +431,11 @@ class Stages {
   async release(): Promise<void> {
     for (const g of this.gemmCache.values()) await (await g).release();
   }
+}
+
+/** The pool's descriptor record, for comparing embeddings only. */
+function descriptorMeta(m: PoolMeta): Pick<PoolMeta, "descriptor" | "descriptorDim"> {
+  return m.descriptor ? { descriptor: m.descriptor, descriptorDim: m.descriptorDim! } : {};
 }
 
 function num(value: string | undefined, flag: string): number | undefined {

@@ -8,3 +8,4 @@ export {
   probeProviders,
 } from "./device.js";
 export { createRuntime, Executable, FeedError, Runtime, type RuntimeOptions } from "./session.js";
+export { type DeclaredValue, ModelFile } from "./model-file.js";
