@@ -37,14 +37,22 @@ export const CURATE_FLAGS = {
   shard: {
     type: "string",
     valueName: "I/N",
-    description: "embed/dedup: run part I of N (N alone: I from the job array index)",
+    description:
+      "embed/dedup/cluster/retrieve/export: run part I of N (N alone: I from the job array index)",
   },
   chunk: {
     type: "string",
     valueName: "N",
     description: "embed: files per committed chunk (a killed run redoes at most one; default 256)",
   },
-  merge: { type: "boolean", description: "embed/dedup: combine the finished parts" },
+  merge: {
+    type: "boolean",
+    description: "embed/dedup/cluster/retrieve/export: combine the finished parts",
+  },
+  fit: {
+    type: "boolean",
+    description: "cluster: train the hierarchy once, before `--shard I/N` workers assign",
+  },
   descriptor: {
     type: "string",
     valueName: "NAME|FILE",
@@ -205,22 +213,25 @@ export const STAGE_FLAGS: Record<string, { summary: string; flags: FlagName[] }>
     summary: "copies (kNN + union-find) and near-eval images removed -> dedup_kept",
     flags: ["shard", "merge", ...DEDUP, ...EMBEDDING],
   },
-  cluster: { summary: "hierarchical k-means of the kept embeddings -> clusters", flags: CLUSTER },
+  cluster: {
+    summary: "hierarchical k-means of the kept embeddings -> clusters (--fit, --shard, --merge)",
+    flags: ["fit", "shard", "merge", ...CLUSTER],
+  },
   sample: {
     summary: "balanced sample over the hierarchy (Vo et al.) -> sampled",
-    flags: ["budget", "seed"],
+    flags: ["budget", "seed", "shard"],
   },
   retrieve: {
     summary: "pool images near a curated set (sample/cluster-based) -> retrieved",
-    flags: RETRIEVE,
+    flags: ["shard", "merge", ...RETRIEVE],
   },
   export: {
     summary: "a curated table -> files.txt + folder of links for `dinov2 train --data`",
-    flags: ["from", "output"],
+    flags: ["from", "output", "shard", "merge"],
   },
   report: {
     summary: "self-contained HTML: counts, duplicate groups, clusters, retrievals",
-    flags: ["output"],
+    flags: ["output", "shard"],
   },
   run: {
     summary: "embed -> dedup -> cluster -> retrieve (--curated) or sample -> export -> report",

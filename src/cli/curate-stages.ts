@@ -3,27 +3,30 @@
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { ANN_MODES, annRecall, indexedSearch, resolveAnn, type Search } from "../curate/ann.js";
+import { calibrate, readManifest } from "../curate/calibrate.js";
 import {
+  assignClusterPart,
   CLUSTERS,
   clusterStage,
+  fitClusters,
   keptIds,
+  mergeClusters,
   sampleStage,
   unitEmbeddings,
 } from "../curate/cluster-stage.js";
-import { calibrate, readManifest } from "../curate/calibrate.js";
 import { dedupPart, descriptorOf, mergeDedup } from "../curate/dedup-stage.js";
 import { type DescriptorName, thresholdsFor } from "../curate/descriptors.js";
 import { embedPart, mergeEmbedParts } from "../curate/embed-stage.js";
 import { CurateError } from "../curate/errors.js";
-import { exportStage } from "../curate/export-stage.js";
+import { exportPart, exportStage, mergeExport } from "../curate/export-stage.js";
 import { describeFiles, featurize, hashFiles } from "../curate/featurize.js";
 import { CurateGemm } from "../curate/gemm.js";
 import { normalizeRows } from "../curate/knn.js";
 import type { DescriptorModel } from "../curate/onnx-descriptor.js";
 import { checkCompatible, type PoolMeta, readPool } from "../curate/pool.js";
 import { reportStage } from "../curate/report-stage.js";
-import { retrieveStage } from "../curate/retrieve-stage.js";
-import { parseShard, type Shard, SINGLE } from "../curate/shard.js";
+import { mergeRetrieve, retrievePart } from "../curate/retrieve-stage.js";
+import { ownsRow, parseShard, type Shard, SINGLE, shardTag } from "../curate/shard.js";
 import { CurateStore } from "../curate/store.js";
 import { writeSyntheticPool } from "../curate/synthetic-pool.js";
 import { createEmbedder, type Embedder } from "../inference/embedder.js";
@@ -321,10 +324,30 @@ class Stages {
 
   async cluster(): Promise<void> {
     const pool = await readPool(this.store);
+    const gemm = await this.gemm(pool.meta.embeddingDim);
+    const shard = this.shard();
+    if (this.v.fit && (this.v.merge || shard.count > 1))
+      throw new UsageError("--fit trains once; give it without --shard or --merge", {
+        flag: "--fit",
+      });
+    if (this.v.merge) {
+      const n = this.v.shard
+        ? shardCountFlag(this.v.shard)
+        : partCount(await this.store.names(), "cluster_part_", "cluster");
+      const rows = await mergeClusters(this.store, pool, n);
+      this.ctx.out(
+        `cluster --merge: ${n} parts -> ${rows} kept images labelled (table "${CLUSTERS}")`,
+      );
+      return;
+    }
+    if (shard.count > 1) {
+      const n = await assignClusterPart(this.store, pool, gemm, shard);
+      this.ctx.out(`cluster ${shard.index}/${shard.count}: ${n} kept images assigned`);
+      return;
+    }
     const kept = await keptIds(this.store);
     const ks =
       this.v.levels === undefined ? defaultLevels(kept.length) : parseLevels(this.v.levels);
-    const gemm = await this.gemm(pool.meta.embeddingDim);
     const bar = createProgressBar({ total: ks.length, label: "cluster", unit: "level" });
     const opts = {
       init: choiceFlag(this.v.init, "init", ["kmeans++", "random"] as const),
@@ -336,6 +359,14 @@ class Stages {
       }),
       seed: intFlag(this.v.seed, "seed", { min: 0 }),
     };
+    if (this.v.fit) {
+      await fitClusters(this.store, pool, gemm, ks, opts, (l) => bar.update(l + 1));
+      bar.finish();
+      this.ctx.out(
+        `cluster --fit: levels of [${ks.join(", ")}] clusters trained on ${kept.length} kept images; next: \`cluster --shard I/N\` per worker, then \`cluster --merge\``,
+      );
+      return;
+    }
     await clusterStage(this.store, pool, gemm, ks, opts, (l) => bar.update(l + 1));
     bar.finish();
     this.ctx.out(
@@ -343,7 +374,20 @@ class Stages {
     );
   }
 
+  /** Stages that run once: `--shard` with N > 1 is refused, saying why and what to run. */
+  private oneProcess(stage: string, why: string): void {
+    if (parseShard(this.v.shard, process.env).count > 1)
+      throw new UsageError(`curate ${stage} runs in one process: ${why}`, {
+        flag: "--shard",
+        hint: `run \`dinov2 curate ${stage}\` once (without --shard) after the sharded stages' --merge`,
+      });
+  }
+
   async sample(): Promise<void> {
+    this.oneProcess(
+      "sample",
+      "it reads only the cluster labels (seconds for millions of images); a split would cost more than it saves",
+    );
     const pool = await readPool(this.store);
     const budget = intFlag(req(this.v.budget, "budget", "sample"), "budget", { min: 1 });
     const n = await sampleStage(this.store, pool, budget, intFlag(this.v.seed, "seed", { min: 0 }));
@@ -351,12 +395,37 @@ class Stages {
   }
 
   async retrieve(): Promise<void> {
-    const curated = req(this.v.curated, "curated", "retrieve");
-    const { files } = await listImageInputs([curated]);
     const pool = await readPool(this.store);
     const kept = await keptIds(this.store);
+    const shard = this.shard();
+    const opts = {
+      mode: choiceFlag(this.v.mode, "mode", ["sample", "cluster", "both"] as const),
+      perQuery: intFlag(this.v["per-query"], "per-query", { min: 1 }),
+      perCluster: intFlag(this.v["per-cluster"], "per-cluster", { min: 1 }),
+      minQueries: 3,
+      cap: intFlag(this.v.cap, "cap", { min: 1 }),
+      seed: intFlag(this.v.seed, "seed", { min: 0 }),
+    };
+    if (this.v.merge) {
+      if (this.v.curated !== undefined)
+        throw new UsageError("--merge combines finished parts; give it without --curated", {
+          flag: "--merge",
+        });
+      const n = this.v.shard
+        ? shardCountFlag(this.v.shard)
+        : partCount(await this.store.names(), "retrieve_queries_", "retrieve");
+      const r = await mergeRetrieve(this.store, pool, kept, opts, n);
+      this.ctx.out(
+        `retrieve --merge: ${n} parts -> ${r.retrieved} images (${r.bySample} sample-based, ${r.byCluster} more from ${r.clustersSelected} clusters) (table "retrieved")`,
+      );
+      return;
+    }
+    const curated = req(this.v.curated, "curated", "retrieve");
+    const all = (await listImageInputs([curated])).files;
+    const fileIndex = new Map(all.map((f, i) => [f, i]));
+    const files = all.filter((_, i) => ownsRow(shard, i));
     const { embedder, meta } = await this.embedder();
-    let queries: { paths: string[]; embeddings: Float32Array };
+    let queries: { paths: string[]; embeddings: Float32Array; index: Int32Array };
     try {
       checkCompatible("pool", pool.meta, { ...meta, ...descriptorMeta(pool.meta) });
       const f = await featurize(files, embedder);
@@ -366,7 +435,11 @@ class Stages {
       f.rows.forEach((r, i) => {
         embeddings.set(r.embedding, i * dim);
       });
-      queries = { paths: f.rows.map((r) => r.path), embeddings };
+      queries = {
+        paths: f.rows.map((r) => r.path),
+        embeddings,
+        index: Int32Array.from(f.rows, (r) => fileIndex.get(r.path)!),
+      };
     } finally {
       await embedder.release();
     }
@@ -376,7 +449,13 @@ class Stages {
     if (kind !== "exact") {
       const dim = pool.meta.embeddingDim;
       log(`retrieve: building a LanceDB ${kind} index over ${kept.length} kept embeddings`);
-      search = await indexedSearch(this.store, "kept", kind, unitEmbeddings(pool, kept), dim);
+      search = await indexedSearch(
+        this.store,
+        shard.count === 1 ? "kept" : `kept_${shardTag(shard)}`,
+        kind,
+        unitEmbeddings(pool, kept),
+        dim,
+      );
       const sample = normalizeRows(
         queries.embeddings.slice(0, Math.min(50, queries.paths.length) * dim),
         dim,
@@ -387,28 +466,41 @@ class Stages {
         `retrieve: ${kind} recall@${k} against exact search on ${sample.length / dim} queries: ${recall.toFixed(3)}`,
       );
     }
-    const r = await retrieveStage(this.store, pool, kept, queries, gemm, {
-      ...(search ? { search } : {}),
-      mode: choiceFlag(this.v.mode, "mode", ["sample", "cluster", "both"] as const),
-      perQuery: intFlag(this.v["per-query"], "per-query", { min: 1 }),
-      perCluster: intFlag(this.v["per-cluster"], "per-cluster", { min: 1 }),
-      minQueries: 3,
-      cap: intFlag(this.v.cap, "cap", { min: 1 }),
-      seed: intFlag(this.v.seed, "seed", { min: 0 }),
-    });
+    const o = { ...opts, ...(search ? { search } : {}) };
+    const p = await retrievePart(this.store, pool, kept, queries, gemm, o, shard);
+    if (shard.count > 1) {
+      this.ctx.out(
+        `retrieve ${shard.index}/${shard.count}: ${p.queries} curated queries, ${p.hits} nearest-neighbour hits`,
+      );
+      return;
+    }
+    const r = await mergeRetrieve(this.store, pool, kept, o, 1);
     this.ctx.out(
       `retrieve: ${r.retrieved} images for ${queries.paths.length} curated queries (${r.bySample} sample-based, ${r.byCluster} more from ${r.clustersSelected} clusters) (table "retrieved")`,
     );
   }
 
   async export(): Promise<void> {
-    const e = await exportStage(this.store, this.v.from, req(this.v.output, "output", "export"));
+    const out = req(this.v.output, "output", "export");
+    const shard = this.shard();
+    if (!this.v.merge && shard.count > 1) {
+      const n = await exportPart(this.store, this.v.from, out, shard);
+      this.ctx.out(`export ${shard.index}/${shard.count}: ${n} links written`);
+      return;
+    }
+    const e = this.v.merge
+      ? await mergeExport(this.store, this.v.from, out)
+      : await exportStage(this.store, this.v.from, out);
     this.ctx.out(
       `export: ${e.files} images from "${e.table}" -> ${e.listPath} and ${e.imagesDir} (dinov2 train --data ${e.imagesDir})`,
     );
   }
 
   async report(): Promise<void> {
+    this.oneProcess(
+      "report",
+      "it draws one page from samples of every table, a few hundred thumbnails in all",
+    );
     const out = resolve(req(this.v.output, "output", "report"));
     const r = await reportStage(this.store, { out });
     this.ctx.out(`report: ${r.sections} sections -> ${out}`);
@@ -462,6 +554,30 @@ function defaultLevels(n: number): number[] {
   const k0 = Math.max(2, Math.round(n / 10));
   const k1 = Math.max(1, Math.round(k0 / 10));
   return k1 < k0 ? [k0, k1] : [k0];
+}
+
+function shardCountFlag(flag: string): number {
+  return Number(flag.split("/").pop());
+}
+
+/** The shard count of the parts named `<prefix><I>of<N>` in the store (exactly one N). */
+function partCount(names: readonly string[], prefix: string, stage: string): number {
+  const re = new RegExp(`^${prefix}\\d+of(\\d+)$`);
+  const counts = new Set(
+    names
+      .map((n) => re.exec(n)?.[1])
+      .filter((c) => c !== undefined)
+      .map(Number),
+  );
+  if (counts.size !== 1)
+    throw new CurateError(
+      `${stage} --merge`,
+      counts.size === 0
+        ? `no ${stage} parts found`
+        : `parts of several shard counts (${[...counts].join(", ")}); give --shard N`,
+      `run \`dinov2 curate ${stage} --shard I/N\` on every worker first`,
+    );
+  return [...counts][0]!;
 }
 
 /** --merge with --shard N (or I/N) names N; without, the parts in the store say it. */

@@ -12,8 +12,8 @@ import { constant, hostTensor, input, matmul, reshape } from "../../src/core/ind
 import { readPool } from "../../src/curate/pool.js";
 import { CurateStore } from "../../src/curate/store.js";
 import { writeSyntheticPool } from "../../src/curate/synthetic-pool.js";
-import { createRng } from "../../src/data/rng.js";
 import { decodeImage } from "../../src/data/decode.js";
+import { createRng } from "../../src/data/rng.js";
 import { preprocessInto } from "../../src/inference/preprocess.js";
 import { writeSafetensorsFile } from "../../src/io/index.js";
 import { createBackbone } from "../../src/models/backbone.js";
