@@ -63,6 +63,9 @@ export async function fitClusters(
       `the first level asks for ${ks[0]} clusters but dedup kept ${ids.length} images`,
     );
   }
+  // A new fit makes every earlier assignment part stale.
+  for (const name of await store.names())
+    if (name.startsWith("cluster_part_")) await store.drop(name);
   const h = await hierarchicalKMeans(gemm, unitEmbeddings(pool, ids), ks, opts, onLevel, false);
   const dim = pool.meta.embeddingDim;
   for (const [t, c] of h.centroids.entries()) {
@@ -147,7 +150,8 @@ export async function mergeClusters(
 ): Promise<number> {
   const { ks, spherical } = await readFit(store);
   const up = await store.read(CLUSTER_FIT, ["level", "item", "parent"]);
-  const parents = ks.map((k) => new Int32Array(k));
+  // parents[t][j]: the level-t cluster of level-(t-1) cluster j.
+  const parents = ks.map((_, t) => new Int32Array(t === 0 ? 0 : ks[t - 1]!));
   const [lv, item, parent] = [
     column<number>(up, "level"),
     column<number>(up, "item"),

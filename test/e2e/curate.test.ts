@@ -231,7 +231,7 @@ describe("dinov2 curate", () => {
         const r = await w.done;
         expect(r.code, r.out).toBe(0);
       }
-      const m = await curate([...merge, "--merge"]);
+      const m = await curate([...merge, "--merge", "--shard", "2"]);
       expect(m.code, m.stderr).toBe(0);
     };
     const cols = ["id", "level0", "level1"];
