@@ -164,7 +164,8 @@ class Stages {
 
   async embed(): Promise<void> {
     const shard = this.shard();
-    checkEmbedDescriptor(this.v);
+    // `run --descriptor phash|embedding` picks dedup's descriptor; only embed itself refuses it.
+    if (this.ctx.positionals[0] === "embed") checkEmbedDescriptor(this.v);
     if (this.v.merge) {
       if (this.v.input !== undefined || this.v.descriptor !== undefined)
         throw new UsageError(
