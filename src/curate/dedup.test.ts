@@ -23,7 +23,7 @@ let gemm: CurateGemm;
 beforeAll(async () => {
   pool = await embeddedPool({ seed: 3, originals: 240, copies: 80, testImages: 20 });
   gemm = await CurateGemm.create(255, { threads: 1, rowBlock: 256 });
-}, 60_000);
+}, 180_000);
 afterAll(async () => {
   await gemm?.release();
   pool?.store.close();
