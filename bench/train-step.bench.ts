@@ -43,6 +43,8 @@ const ALL = 0; // recompute every block
 const VARIANTS: Readonly<Record<string, Variant>> = {
   default: { impl: { ...EFF, recomputeBudgetGiB: ALL }, memArena: false },
   keep_all: { impl: EFF },
+  budget_1gib: { impl: { ...EFF, recomputeBudgetGiB: 1 }, memArena: false },
+  budget_2gib: { impl: { ...EFF, recomputeBudgetGiB: 2 }, memArena: false },
   recompute_arena: { impl: { ...EFF, recomputeBudgetGiB: ALL } },
   keep_no_arena: { impl: EFF, memArena: false },
   plain: { impl: { packing: false, dropPath: "mask", recomputeBudgetGiB: ALL }, memArena: false },

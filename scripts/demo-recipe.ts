@@ -15,6 +15,7 @@ import { createRuntime } from "../src/runtime/index.js";
 import { stepConfigFromTrain } from "../src/train/from-config.js";
 import { runTraining, teacherBackbone } from "../src/train/loop.js";
 import type { TrainState } from "../src/train/state.js";
+import { OFFICIAL_IMPL } from "../src/train/step-config.js";
 
 const { values: v } = parseArgs({
   options: {
@@ -22,6 +23,9 @@ const { values: v } = parseArgs({
     "eval-every": { type: "string", default: "100" },
     set: { type: "string", multiple: true, default: [] },
     threads: { type: "string" },
+    // GiB of block activations kept for the backward ("none": keep all); default: implFor(cpu).
+    recompute: { type: "string" },
+    arena: { type: "string" },
   },
 });
 const iters = Number(v.iters);
@@ -47,6 +51,15 @@ await runTraining({
   outputDir: mkdtempSync(join(tmpdir(), "demo-recipe-")),
   iters,
   workers: 1,
+  ...(v.recompute !== undefined
+    ? {
+        impl: {
+          ...OFFICIAL_IMPL,
+          ...(v.recompute === "none" ? {} : { recomputeBudgetGiB: Number(v.recompute) }),
+        },
+      }
+    : {}),
+  ...(v.arena !== undefined ? { memArena: v.arena === "on" } : {}),
   ...(threads ? { threads } : {}),
   ...(evalEvery > 0
     ? {
@@ -67,6 +80,8 @@ const sorted = secs.slice(2).sort((a, b) => a - b);
 console.log(
   JSON.stringify({
     sets: v.set,
+    recompute: v.recompute ?? "default",
+    arena: v.arena ?? "default",
     iters,
     knn_random: random.knn_top1_k20,
     knn,

@@ -67,6 +67,7 @@ export async function writeSyntheticPool(opts: SyntheticPoolOptions): Promise<Sy
     length: originals + tests,
     size,
     numClasses,
+    layout: "scene",
   });
   const rng = createRng(seed).split("synthetic-pool");
   const labels: Record<string, number> = {};

@@ -23,7 +23,7 @@ import { initFromCheckpoint } from "./high-res.js";
 import { buildSchedules, scheduledValues } from "./schedules.js";
 import type { SslNetwork } from "./ssl-teacher.js";
 import { initialState, nextState, stepFeeds, type TrainState } from "./state.js";
-import { implFor, trainRuntimeOptions } from "./step-config.js";
+import { implFor, type StepImpl, trainRuntimeOptions } from "./step-config.js";
 import { buildTrainStep, STATE, type TrainStepGraph } from "./train-step.js";
 
 export interface TrainRunOptions {
@@ -48,6 +48,10 @@ export interface TrainRunOptions {
   readonly workers?: number;
   readonly provider?: Provider;
   readonly threads?: number;
+  /** How the step is computed (default implFor(provider)); every choice gives the same numbers. */
+  readonly impl?: StepImpl;
+  /** onnxruntime's CPU memory arena (default trainRuntimeOptions(provider)). */
+  readonly memArena?: boolean;
   readonly checkpointEvery?: number;
   readonly evalEvery?: number;
   /** Periodic evaluation of the teacher (do_test); its numbers join the metrics. */
@@ -85,13 +89,14 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
   saveResolvedConfig(o.resolved, o.outputDir);
   const provider = o.provider ?? "cpu";
   const distill = o.distillTeacher ? distillOptionsFrom(o.resolved) : undefined;
-  const pretrain = { ...stepConfigFromTrain(o.resolved), impl: implFor(provider) };
+  const pretrain = { ...stepConfigFromTrain(o.resolved), impl: o.impl ?? implFor(provider) };
   const c =
     o.distillTeacher && distill ? distillStepConfig(pretrain, o.distillTeacher, distill) : pretrain;
   const step = buildTrainStep(c);
   const runtime = await createRuntime({
     provider,
     ...trainRuntimeOptions(provider),
+    ...(o.memArena !== undefined ? { memArena: o.memArena } : {}),
     ...(o.threads ? { threads: o.threads } : {}),
   });
   const exe = await runtime.compile(step.outputs);

@@ -52,9 +52,13 @@ describe("renderSyntheticWithMask", () => {
       [1003, 5, 112, "13e2e351169c7b85"],
     ];
     for (const [seed, index, size, hash] of pinned) {
-      const img = await createSyntheticDataset({ kind: "synthetic", seed, length: 10, size }).get(
-        index,
-      );
+      const img = await createSyntheticDataset({
+        kind: "synthetic",
+        seed,
+        length: 10,
+        size,
+        layout: "scene",
+      }).get(index);
       expect(createHash("sha256").update(img!.data).digest("hex").slice(0, 16)).toBe(hash);
     }
   });
@@ -62,10 +66,21 @@ describe("renderSyntheticWithMask", () => {
   it("marks the drawn object with label + 1 and the rest 0, same pixels as renderSynthetic", () => {
     const rng = () => createRng(5).split("synthetic").split(2);
     const { image, mask } = renderSyntheticWithMask(rng(), 2, 48);
-    expect(image.data).toEqual(renderSynthetic(rng(), 2, 48).data);
+    expect(image.data).toEqual(renderSynthetic(rng(), 2, 48, "scene").data);
     expect(new Set(mask)).toEqual(new Set([0, 3]));
     const covered = mask.reduce((n, v) => n + (v ? 1 : 0), 0);
     expect(covered).toBeGreaterThan(48 * 48 * 0.02);
     expect(covered).toBeLessThan(48 * 48 * 0.9);
+  });
+
+  it("draws one object of 30–45% radius in the object layout", () => {
+    // A disc of radius r·48 covers π·r² of the image, clipped by the border at most to about
+    // half: 0.5·π·0.3² ≈ 14% at the least, π·0.45² ≈ 64% at the most.
+    for (let i = 0; i < 20; i++) {
+      const { mask } = renderSyntheticWithMask(createRng(9).split(i), 0, 48, "object");
+      const covered = mask.reduce((n, v) => n + (v ? 1 : 0), 0) / mask.length;
+      expect(covered).toBeGreaterThan(0.14);
+      expect(covered).toBeLessThan(0.65);
+    }
   });
 });

@@ -1,5 +1,7 @@
 // A procedurally drawn, labeled image dataset (no downloads): 10 classes of shapes and textures
 // at random positions, scales, rotations and colours over noisy gradients; pure in (seed, index).
+// Two layouts: "object", one large object per image, object-centric like ImageNet's photos (the
+// classification default), and "scene", one to four smaller objects (the segmentation set).
 import { createRng, type Rng } from "../rng.js";
 import type { ImageDataset, ImageRecord } from "./dataset.js";
 
@@ -11,7 +13,20 @@ export interface SyntheticSpec {
   readonly size: number;
   /** How many of the classes to use, 2..10 (default 10). */
   readonly numClasses?: number;
+  /** Default "object". */
+  readonly layout?: SyntheticLayout;
 }
+
+/**
+ * "object": one object whose radius is 30–45% of the side, so crops of an image mostly show part
+ * of it (two views then share the object, not only the background), with hues in a band of 0.2,
+ * the range the colour-jitter augmentation spans (hue ±0.1): what tells two images of a class
+ * apart is then within what the augmentations teach the model to ignore, as self-supervised
+ * learning assumes of real photos. With hues anywhere on the circle, colour is the easiest thing
+ * to cluster views by and the demo learns it instead of shape (measurements in
+ * docs/demo-recipe.md). "scene": one to four objects of 12–36%, any hue (the segmentation set).
+ */
+export type SyntheticLayout = "object" | "scene";
 
 /** Inside-test in the object's frame (u, v ∈ [-1, 1] covers the object). */
 type ShapeFn = (u: number, v: number) => boolean;
@@ -79,13 +94,19 @@ export function createSyntheticDataset(spec: SyntheticSpec): ImageDataset {
     length: spec.length,
     classNames: SYNTHETIC_CLASSES.slice(0, numClasses).map((c) => c.name),
     skipped: [],
-    get: async (index) => renderSynthetic(root.split(index), index % numClasses, spec.size),
+    get: async (index) =>
+      renderSynthetic(root.split(index), index % numClasses, spec.size, spec.layout ?? "object"),
   };
 }
 
 /** Draws one image of class `label` from its own stream. */
-export function renderSynthetic(rng: Rng, label: number, size: number): ImageRecord {
-  return renderSyntheticWithMask(rng, label, size).image;
+export function renderSynthetic(
+  rng: Rng,
+  label: number,
+  size: number,
+  layout: SyntheticLayout = "object",
+): ImageRecord {
+  return renderSyntheticWithMask(rng, label, size, layout).image;
 }
 
 /** An image and its per-pixel ground truth: 0 background, label + 1 where the object covers ≥ ½. */
@@ -103,6 +124,7 @@ export function renderSyntheticWithMask(
   rng: Rng,
   label: number,
   size: number,
+  layout: SyntheticLayout = "scene",
 ): SyntheticSegmentation {
   const cls = SYNTHETIC_CLASSES[label];
   if (!cls) throw new RangeError(`synthetic dataset: label ${label} out of range`);
@@ -118,15 +140,22 @@ export function renderSyntheticWithMask(
         [0.1, 0.45],
       ];
   const mask = new Uint8Array(size * size);
-  paintBackground(img, size, rng, bgValue as [number, number]);
-  const count = rng.int(1, 4);
+  const hue = layout === "object" ? bandHue : (u: number) => u;
+  paintBackground(img, size, rng, bgValue as [number, number], hue);
+  const count = layout === "object" ? 1 : rng.int(1, 4);
   const objColour = hsv(
-    rng.uniform(),
+    hue(rng.uniform()),
     rng.uniform(0.5, 1),
     rng.uniform(objValue![0], objValue![1]),
   );
   for (let k = 0; k < count; k++) {
-    const radius = size * (count === 1 ? rng.uniform(0.18, 0.36) : rng.uniform(0.12, 0.24));
+    const scale =
+      layout === "object"
+        ? rng.uniform(0.3, 0.45)
+        : count === 1
+          ? rng.uniform(0.18, 0.36)
+          : rng.uniform(0.12, 0.24);
+    const radius = size * scale;
     const cx = rng.uniform(radius * 0.6, size - radius * 0.6);
     const cy = rng.uniform(radius * 0.6, size - radius * 0.6);
     const angle = rng.uniform(0, 2 * Math.PI);
@@ -142,9 +171,15 @@ export function renderSyntheticWithMask(
 }
 
 /** A desaturated two-colour linear gradient at a random angle. */
-function paintBackground(img: Float32Array, size: number, rng: Rng, value: [number, number]): void {
-  const a = hsv(rng.uniform(), rng.uniform(0, 0.35), rng.uniform(value[0], value[1]));
-  const b = hsv(rng.uniform(), rng.uniform(0, 0.35), rng.uniform(value[0], value[1]));
+function paintBackground(
+  img: Float32Array,
+  size: number,
+  rng: Rng,
+  value: [number, number],
+  hue: (u: number) => number,
+): void {
+  const a = hsv(hue(rng.uniform()), rng.uniform(0, 0.35), rng.uniform(value[0], value[1]));
+  const b = hsv(hue(rng.uniform()), rng.uniform(0, 0.35), rng.uniform(value[0], value[1]));
   const th = rng.uniform(0, 2 * Math.PI);
   const [dx, dy] = [Math.cos(th) / size, Math.sin(th) / size];
   for (let y = 0; y < size; y++) {
@@ -201,6 +236,11 @@ const SUBSAMPLES = [
   [0.25, 0.75],
   [0.75, 0.75],
 ];
+
+/** The object layout's hues: 0.45–0.65 (cyan to blue) from a uniform draw u ∈ [0, 1). */
+function bandHue(u: number): number {
+  return 0.45 + 0.2 * u;
+}
 
 function hsv(h: number, s: number, v: number): number[] {
   const f = (n: number): number => {
