@@ -37,19 +37,46 @@ export const CURATE_FLAGS = {
   shard: {
     type: "string",
     valueName: "I/N",
-    description: "embed/dedup: run part I of N (N alone: I from the job array index)",
+    description:
+      "embed/dedup/cluster/retrieve/export: run part I of N (N alone: I from the job array index)",
   },
   chunk: {
     type: "string",
     valueName: "N",
     description: "embed: files per committed chunk (a killed run redoes at most one; default 256)",
   },
-  merge: { type: "boolean", description: "embed/dedup: combine the finished parts" },
+  merge: {
+    type: "boolean",
+    description: "embed/dedup/cluster/retrieve/export: combine the finished parts",
+  },
+  fit: {
+    type: "boolean",
+    description: "cluster: train the hierarchy once, before `--shard I/N` workers assign",
+  },
   descriptor: {
     type: "string",
-    valueName: "NAME",
-    default: "phash",
-    description: `dedup: copy descriptor, ${DESCRIPTORS.join(" or ")}`,
+    valueName: "NAME|FILE",
+    description: `embed/run: a copy-detection model FILE.onnx (e.g. SSCD); dedup/calibrate: ${DESCRIPTORS.join(", ")} or that FILE.onnx (default phash)`,
+  },
+  "descriptor-size": {
+    type: "string",
+    valueName: "PX",
+    description: "descriptor model input side when its shape is symbolic (static: read from it)",
+  },
+  "descriptor-mean": {
+    type: "string",
+    valueName: "R,G,B",
+    description: "descriptor model normalisation mean (default ImageNet 0.485,0.456,0.406)",
+  },
+  "descriptor-std": {
+    type: "string",
+    valueName: "R,G,B",
+    description: "descriptor model normalisation std (default ImageNet 0.229,0.224,0.225)",
+  },
+  planted: {
+    type: "string",
+    valueName: "DIR",
+    description: "calibrate: folder with manifest.json of planted copies (`curate synth` output)",
   },
   threshold: {
     type: "string",
@@ -159,7 +186,13 @@ export const CURATE_FLAGS = {
 export type FlagName = keyof typeof CURATE_FLAGS;
 
 const EMBEDDING: FlagName[] = ["model", "image-size", "batch-size", "threads", "seed"];
-const DEDUP: FlagName[] = ["descriptor", "threshold", "relative-threshold", "k", "against"];
+const DESCRIPTOR: FlagName[] = [
+  "descriptor",
+  "descriptor-size",
+  "descriptor-mean",
+  "descriptor-std",
+];
+const DEDUP: FlagName[] = [...DESCRIPTOR, "threshold", "relative-threshold", "k", "against"];
 const CLUSTER: FlagName[] = [
   "levels",
   "init",
@@ -174,32 +207,39 @@ const RETRIEVE: FlagName[] = ["curated", "mode", "per-query", "per-cluster", "ca
 export const STAGE_FLAGS: Record<string, { summary: string; flags: FlagName[] }> = {
   embed: {
     summary: "images -> pool table (embedding, pHash); rejects; exact duplicates dropped",
-    flags: ["input", "shard", "merge", "chunk", ...EMBEDDING],
+    flags: ["input", "shard", "merge", "chunk", ...DESCRIPTOR, ...EMBEDDING],
   },
   dedup: {
     summary: "copies (kNN + union-find) and near-eval images removed -> dedup_kept",
     flags: ["shard", "merge", ...DEDUP, ...EMBEDDING],
   },
-  cluster: { summary: "hierarchical k-means of the kept embeddings -> clusters", flags: CLUSTER },
+  cluster: {
+    summary: "hierarchical k-means of the kept embeddings -> clusters (--fit, --shard, --merge)",
+    flags: ["fit", "shard", "merge", ...CLUSTER],
+  },
   sample: {
     summary: "balanced sample over the hierarchy (Vo et al.) -> sampled",
-    flags: ["budget", "seed"],
+    flags: ["budget", "seed", "shard"],
   },
   retrieve: {
     summary: "pool images near a curated set (sample/cluster-based) -> retrieved",
-    flags: RETRIEVE,
+    flags: ["shard", "merge", ...RETRIEVE],
   },
   export: {
     summary: "a curated table -> files.txt + folder of links for `dinov2 train --data`",
-    flags: ["from", "output"],
+    flags: ["from", "output", "shard", "merge"],
   },
   report: {
     summary: "self-contained HTML: counts, duplicate groups, clusters, retrievals",
-    flags: ["output"],
+    flags: ["output", "shard"],
   },
   run: {
     summary: "embed -> dedup -> cluster -> retrieve (--curated) or sample -> export -> report",
     flags: ["input", "output", "budget", ...DEDUP, ...CLUSTER, ...RETRIEVE],
+  },
+  calibrate: {
+    summary: "copy vs distinct-pair cosines of a descriptor on planted copies -> a threshold",
+    flags: ["planted", ...DESCRIPTOR, "threads", "batch-size"],
   },
   synth: {
     summary: "write a planted synthetic pool (copies, near-test images, broken files)",

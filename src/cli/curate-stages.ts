@@ -3,25 +3,30 @@
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { ANN_MODES, annRecall, indexedSearch, resolveAnn, type Search } from "../curate/ann.js";
+import { calibrate, readManifest } from "../curate/calibrate.js";
 import {
+  assignClusterPart,
   CLUSTERS,
   clusterStage,
+  fitClusters,
   keptIds,
+  mergeClusters,
   sampleStage,
   unitEmbeddings,
 } from "../curate/cluster-stage.js";
-import { dedupPart, mergeDedup } from "../curate/dedup-stage.js";
-import { DESCRIPTORS, thresholdsFor } from "../curate/descriptors.js";
+import { dedupPart, descriptorOf, mergeDedup } from "../curate/dedup-stage.js";
+import { type DescriptorName, thresholdsFor } from "../curate/descriptors.js";
 import { embedPart, mergeEmbedParts } from "../curate/embed-stage.js";
 import { CurateError } from "../curate/errors.js";
-import { exportStage } from "../curate/export-stage.js";
-import { featurize, hashFiles } from "../curate/featurize.js";
+import { exportPart, exportStage, mergeExport } from "../curate/export-stage.js";
+import { describeFiles, featurize, hashFiles } from "../curate/featurize.js";
 import { CurateGemm } from "../curate/gemm.js";
 import { normalizeRows } from "../curate/knn.js";
+import type { DescriptorModel } from "../curate/onnx-descriptor.js";
 import { checkCompatible, type PoolMeta, readPool } from "../curate/pool.js";
 import { reportStage } from "../curate/report-stage.js";
-import { retrieveStage } from "../curate/retrieve-stage.js";
-import { parseShard, type Shard, SINGLE } from "../curate/shard.js";
+import { mergeRetrieve, retrievePart } from "../curate/retrieve-stage.js";
+import { ownsRow, parseShard, type Shard, SINGLE, shardTag } from "../curate/shard.js";
 import { CurateStore } from "../curate/store.js";
 import { writeSyntheticPool } from "../curate/synthetic-pool.js";
 import { createEmbedder, type Embedder } from "../inference/embedder.js";
@@ -29,6 +34,7 @@ import { listImageInputs } from "../inference/image-inputs.js";
 import { resolveModel } from "../inference/model-spec.js";
 import { checkImageSize } from "../inference/preprocess.js";
 import type { CommandContext, FlagValues } from "./command.js";
+import { checkEmbedDescriptor, descriptorKey, descriptorModel } from "./curate-descriptor.js";
 import { CURATE_FLAGS, STAGE_FLAGS } from "./curate-flags.js";
 import { asUsage, choiceFlag, intFlag } from "./flag-values.js";
 import { createProgressBar } from "./progress.js";
@@ -42,6 +48,7 @@ type StageName =
   | "retrieve"
   | "export"
   | "report"
+  | "calibrate"
   | "run";
 
 const DEFAULTED = new Set(
@@ -157,11 +164,14 @@ class Stages {
 
   async embed(): Promise<void> {
     const shard = this.shard();
+    // `run --descriptor phash|embedding` picks dedup's descriptor; only embed itself refuses it.
+    if (this.ctx.positionals[0] === "embed") checkEmbedDescriptor(this.v);
     if (this.v.merge) {
-      if (this.v.input !== undefined)
-        throw new UsageError("--merge combines finished parts; give it without --input", {
-          flag: "--merge",
-        });
+      if (this.v.input !== undefined || this.v.descriptor !== undefined)
+        throw new UsageError(
+          "--merge combines finished parts; give it without --input or --descriptor",
+          { flag: "--merge" },
+        );
       const m = await mergeEmbedParts(this.store);
       this.ctx.out(
         `embed --merge: ${m.shards} parts -> pool of ${m.pool} images; ${m.exactDuplicates} exact duplicates dropped, ${m.rejected} files rejected`,
@@ -177,9 +187,13 @@ class Stages {
           .map((s) => s.path)
           .join(", ")}${skipped.length > 5 ? ", …" : ""}`,
       );
-    const { embedder, meta } = await this.embedder();
+    const { embedder, meta: embedMeta } = await this.embedder();
+    const descriptor = await descriptorModel(this.v, this.threads());
+    const meta = descriptor
+      ? { ...embedMeta, descriptor: descriptor.id, descriptorDim: descriptor.dim }
+      : embedMeta;
     log(
-      `embedding ${files.length} files (shard ${shard.index}/${shard.count}) with ${meta.model} at ${meta.imageSize}px into ${this.store.uri}`,
+      `embedding ${files.length} files (shard ${shard.index}/${shard.count}) with ${meta.model} at ${meta.imageSize}px${descriptor ? ` and descriptor ${descriptor.id} (${descriptor.dim}-d)` : ""} into ${this.store.uri}`,
     );
     let bar: ReturnType<typeof createProgressBar> | undefined;
     const onProgress = (done: number, total: number) => {
@@ -196,6 +210,7 @@ class Stages {
         meta,
         shard,
         onProgress,
+        ...(descriptor ? { descriptor } : {}),
         ...(chunk ? { chunk } : {}),
       });
       bar?.finish();
@@ -204,6 +219,7 @@ class Stages {
       );
     } finally {
       await embedder.release();
+      await descriptor?.release();
     }
     if (shard.count === 1) {
       const m = await mergeEmbedParts(this.store);
@@ -214,28 +230,37 @@ class Stages {
   }
 
   async dedup(): Promise<void> {
+    const model = await descriptorModel(this.v, this.threads());
+    try {
+      await this.dedupWith(model);
+    } finally {
+      await model?.release();
+    }
+  }
+
+  private async dedupWith(model: DescriptorModel | undefined): Promise<void> {
     const shard = this.shard();
     const pool = await readPool(this.store);
-    const descriptor = choiceFlag(this.v.descriptor, "descriptor", DESCRIPTORS);
+    const { name, key } = descriptorKey(this.v, model);
     const t = thresholdsFor(
-      descriptor,
+      name,
       num(this.v.threshold, "threshold"),
       num(this.v["relative-threshold"], "relative-threshold"),
     );
+    const dim = descriptorOf(pool, key).dim;
     const against =
-      this.v.against.length > 0 ? await this.againstSet(descriptor, pool.meta) : undefined;
+      this.v.against.length > 0 ? await this.againstSet(name, pool.meta, model) : undefined;
     const params = {
-      descriptor,
+      descriptor: key,
       k: intFlag(this.v.k, "k", { min: 1 }),
       threshold: t.self,
       relativeThreshold: t.relative,
       ...(against ? { against } : {}),
     };
-    const dim = descriptor === "phash" ? pool.phash.length / pool.size : pool.meta.embeddingDim;
     const gemm = await this.gemm(dim);
     if (!this.v.merge) {
       log(
-        `dedup ${shard.index}/${shard.count}: ${pool.size} images, ${descriptor} cosine > ${t.self}${against ? `, ${against.paths.length} --against images at > ${t.relative}` : ""}`,
+        `dedup ${shard.index}/${shard.count}: ${pool.size} images, ${key} cosine > ${t.self}${against ? `, ${against.paths.length} --against images at > ${t.relative}` : ""}`,
       );
       const r = await dedupPart(this.store, pool, gemm, params, shard);
       this.ctx.out(
@@ -251,16 +276,21 @@ class Stages {
     }
   }
 
-  private async againstSet(descriptor: string, meta: PoolMeta) {
+  private async againstSet(
+    descriptor: DescriptorName,
+    meta: PoolMeta,
+    model: DescriptorModel | undefined,
+  ) {
     const { files } = await listImageInputs(this.v.against);
-    if (descriptor === "phash") {
-      const h = await hashFiles(files);
+    if (descriptor === "phash" || descriptor === "onnx") {
+      const h =
+        descriptor === "phash" ? await hashFiles(files) : await describeFiles(files, model!);
       for (const r of h.rejects) log(`--against: skipped ${r.path}: ${r.reason}`);
       return { vectors: h.vectors, paths: h.paths };
     }
     const { embedder, meta: m } = await this.embedder();
     try {
-      checkCompatible("pool", meta, m);
+      checkCompatible("pool", meta, { ...m, ...descriptorMeta(meta) });
       const f = await featurize(files, embedder);
       const dim = embedder.dim;
       const vectors = new Float32Array(f.rows.length * dim);
@@ -273,12 +303,52 @@ class Stages {
     }
   }
 
+  async calibrate(): Promise<void> {
+    const manifest = await readManifest(req(this.v.planted, "planted", "calibrate"));
+    const pool = await readPool(this.store);
+    const model = await descriptorModel(this.v, this.threads());
+    try {
+      const { key } = descriptorKey(this.v, model);
+      const c = calibrate(pool, descriptorOf(pool, key), manifest);
+      const q = (p: number) =>
+        c.copyCosines[Math.floor(p * (c.copyCosines.length - 1))]!.toFixed(3);
+      this.ctx.out(
+        `calibrate ${key}: ${c.copyCosines.length} planted copies, cosine with their source min ${q(0)}, median ${q(0.5)}; ${c.distinctPairs} pairs of distinct originals, highest ${c.distinctMax.toFixed(3)}`,
+      );
+      this.ctx.out(
+        `suggested: --threshold ${c.threshold.toFixed(2)} (no distinct pair above it; finds ${(100 * c.recall).toFixed(1)}% of the planted copies)`,
+      );
+    } finally {
+      await model?.release();
+    }
+  }
+
   async cluster(): Promise<void> {
     const pool = await readPool(this.store);
+    const gemm = await this.gemm(pool.meta.embeddingDim);
+    const shard = this.shard();
+    if (this.v.fit && (this.v.merge || shard.count > 1))
+      throw new UsageError("--fit trains once; give it without --shard or --merge", {
+        flag: "--fit",
+      });
+    if (this.v.merge) {
+      const n = this.v.shard
+        ? shardCountFlag(this.v.shard)
+        : partCount(await this.store.names(), "cluster_part_", "cluster");
+      const rows = await mergeClusters(this.store, pool, n);
+      this.ctx.out(
+        `cluster --merge: ${n} parts -> ${rows} kept images labelled (table "${CLUSTERS}")`,
+      );
+      return;
+    }
+    if (shard.count > 1) {
+      const n = await assignClusterPart(this.store, pool, gemm, shard);
+      this.ctx.out(`cluster ${shard.index}/${shard.count}: ${n} kept images assigned`);
+      return;
+    }
     const kept = await keptIds(this.store);
     const ks =
       this.v.levels === undefined ? defaultLevels(kept.length) : parseLevels(this.v.levels);
-    const gemm = await this.gemm(pool.meta.embeddingDim);
     const bar = createProgressBar({ total: ks.length, label: "cluster", unit: "level" });
     const opts = {
       init: choiceFlag(this.v.init, "init", ["kmeans++", "random"] as const),
@@ -290,6 +360,14 @@ class Stages {
       }),
       seed: intFlag(this.v.seed, "seed", { min: 0 }),
     };
+    if (this.v.fit) {
+      await fitClusters(this.store, pool, gemm, ks, opts, (l) => bar.update(l + 1));
+      bar.finish();
+      this.ctx.out(
+        `cluster --fit: levels of [${ks.join(", ")}] clusters trained on ${kept.length} kept images; next: \`cluster --shard I/N\` per worker, then \`cluster --merge\``,
+      );
+      return;
+    }
     await clusterStage(this.store, pool, gemm, ks, opts, (l) => bar.update(l + 1));
     bar.finish();
     this.ctx.out(
@@ -297,7 +375,20 @@ class Stages {
     );
   }
 
+  /** Stages that run once: `--shard` with N > 1 is refused, saying why and what to run. */
+  private oneProcess(stage: string, why: string): void {
+    if (parseShard(this.v.shard, process.env).count > 1)
+      throw new UsageError(`curate ${stage} runs in one process: ${why}`, {
+        flag: "--shard",
+        hint: `run \`dinov2 curate ${stage}\` once (without --shard) after the sharded stages' --merge`,
+      });
+  }
+
   async sample(): Promise<void> {
+    this.oneProcess(
+      "sample",
+      "it reads only the cluster labels (seconds for millions of images); a split would cost more than it saves",
+    );
     const pool = await readPool(this.store);
     const budget = intFlag(req(this.v.budget, "budget", "sample"), "budget", { min: 1 });
     const n = await sampleStage(this.store, pool, budget, intFlag(this.v.seed, "seed", { min: 0 }));
@@ -305,14 +396,39 @@ class Stages {
   }
 
   async retrieve(): Promise<void> {
-    const curated = req(this.v.curated, "curated", "retrieve");
-    const { files } = await listImageInputs([curated]);
     const pool = await readPool(this.store);
     const kept = await keptIds(this.store);
+    const shard = this.shard();
+    const opts = {
+      mode: choiceFlag(this.v.mode, "mode", ["sample", "cluster", "both"] as const),
+      perQuery: intFlag(this.v["per-query"], "per-query", { min: 1 }),
+      perCluster: intFlag(this.v["per-cluster"], "per-cluster", { min: 1 }),
+      minQueries: 3,
+      cap: intFlag(this.v.cap, "cap", { min: 1 }),
+      seed: intFlag(this.v.seed, "seed", { min: 0 }),
+    };
+    if (this.v.merge) {
+      if (this.v.curated !== undefined)
+        throw new UsageError("--merge combines finished parts; give it without --curated", {
+          flag: "--merge",
+        });
+      const n = this.v.shard
+        ? shardCountFlag(this.v.shard)
+        : partCount(await this.store.names(), "retrieve_queries_", "retrieve");
+      const r = await mergeRetrieve(this.store, pool, kept, opts, n);
+      this.ctx.out(
+        `retrieve --merge: ${n} parts -> ${r.retrieved} images (${r.bySample} sample-based, ${r.byCluster} more from ${r.clustersSelected} clusters) (table "retrieved")`,
+      );
+      return;
+    }
+    const curated = req(this.v.curated, "curated", "retrieve");
+    const all = (await listImageInputs([curated])).files;
+    const fileIndex = new Map(all.map((f, i) => [f, i]));
+    const files = all.filter((_, i) => ownsRow(shard, i));
     const { embedder, meta } = await this.embedder();
-    let queries: { paths: string[]; embeddings: Float32Array };
+    let queries: { paths: string[]; embeddings: Float32Array; index: Int32Array };
     try {
-      checkCompatible("pool", pool.meta, meta);
+      checkCompatible("pool", pool.meta, { ...meta, ...descriptorMeta(pool.meta) });
       const f = await featurize(files, embedder);
       for (const r of f.rejects) log(`--curated: skipped ${r.path}: ${r.reason}`);
       const dim = embedder.dim;
@@ -320,7 +436,11 @@ class Stages {
       f.rows.forEach((r, i) => {
         embeddings.set(r.embedding, i * dim);
       });
-      queries = { paths: f.rows.map((r) => r.path), embeddings };
+      queries = {
+        paths: f.rows.map((r) => r.path),
+        embeddings,
+        index: Int32Array.from(f.rows, (r) => fileIndex.get(r.path)!),
+      };
     } finally {
       await embedder.release();
     }
@@ -330,7 +450,13 @@ class Stages {
     if (kind !== "exact") {
       const dim = pool.meta.embeddingDim;
       log(`retrieve: building a LanceDB ${kind} index over ${kept.length} kept embeddings`);
-      search = await indexedSearch(this.store, "kept", kind, unitEmbeddings(pool, kept), dim);
+      search = await indexedSearch(
+        this.store,
+        shard.count === 1 ? "kept" : `kept_${shardTag(shard)}`,
+        kind,
+        unitEmbeddings(pool, kept),
+        dim,
+      );
       const sample = normalizeRows(
         queries.embeddings.slice(0, Math.min(50, queries.paths.length) * dim),
         dim,
@@ -341,28 +467,41 @@ class Stages {
         `retrieve: ${kind} recall@${k} against exact search on ${sample.length / dim} queries: ${recall.toFixed(3)}`,
       );
     }
-    const r = await retrieveStage(this.store, pool, kept, queries, gemm, {
-      ...(search ? { search } : {}),
-      mode: choiceFlag(this.v.mode, "mode", ["sample", "cluster", "both"] as const),
-      perQuery: intFlag(this.v["per-query"], "per-query", { min: 1 }),
-      perCluster: intFlag(this.v["per-cluster"], "per-cluster", { min: 1 }),
-      minQueries: 3,
-      cap: intFlag(this.v.cap, "cap", { min: 1 }),
-      seed: intFlag(this.v.seed, "seed", { min: 0 }),
-    });
+    const o = { ...opts, ...(search ? { search } : {}) };
+    const p = await retrievePart(this.store, pool, kept, queries, gemm, o, shard);
+    if (shard.count > 1) {
+      this.ctx.out(
+        `retrieve ${shard.index}/${shard.count}: ${p.queries} curated queries, ${p.hits} nearest-neighbour hits`,
+      );
+      return;
+    }
+    const r = await mergeRetrieve(this.store, pool, kept, o, 1);
     this.ctx.out(
       `retrieve: ${r.retrieved} images for ${queries.paths.length} curated queries (${r.bySample} sample-based, ${r.byCluster} more from ${r.clustersSelected} clusters) (table "retrieved")`,
     );
   }
 
   async export(): Promise<void> {
-    const e = await exportStage(this.store, this.v.from, req(this.v.output, "output", "export"));
+    const out = req(this.v.output, "output", "export");
+    const shard = this.shard();
+    if (!this.v.merge && shard.count > 1) {
+      const n = await exportPart(this.store, this.v.from, out, shard);
+      this.ctx.out(`export ${shard.index}/${shard.count}: ${n} links written`);
+      return;
+    }
+    const e = this.v.merge
+      ? await mergeExport(this.store, this.v.from, out)
+      : await exportStage(this.store, this.v.from, out);
     this.ctx.out(
       `export: ${e.files} images from "${e.table}" -> ${e.listPath} and ${e.imagesDir} (dinov2 train --data ${e.imagesDir})`,
     );
   }
 
   async report(): Promise<void> {
+    this.oneProcess(
+      "report",
+      "it draws one page from samples of every table, a few hundred thumbnails in all",
+    );
     const out = resolve(req(this.v.output, "output", "report"));
     const r = await reportStage(this.store, { out });
     this.ctx.out(`report: ${r.sections} sections -> ${out}`);
@@ -385,6 +524,11 @@ class Stages {
   async release(): Promise<void> {
     for (const g of this.gemmCache.values()) await (await g).release();
   }
+}
+
+/** The pool's descriptor record, for comparing embeddings only. */
+function descriptorMeta(m: PoolMeta): Pick<PoolMeta, "descriptor" | "descriptorDim"> {
+  return m.descriptor ? { descriptor: m.descriptor, descriptorDim: m.descriptorDim! } : {};
 }
 
 function num(value: string | undefined, flag: string): number | undefined {
@@ -411,6 +555,30 @@ function defaultLevels(n: number): number[] {
   const k0 = Math.max(2, Math.round(n / 10));
   const k1 = Math.max(1, Math.round(k0 / 10));
   return k1 < k0 ? [k0, k1] : [k0];
+}
+
+function shardCountFlag(flag: string): number {
+  return Number(flag.split("/").pop());
+}
+
+/** The shard count of the parts named `<prefix><I>of<N>` in the store (exactly one N). */
+function partCount(names: readonly string[], prefix: string, stage: string): number {
+  const re = new RegExp(`^${prefix}\\d+of(\\d+)$`);
+  const counts = new Set(
+    names
+      .map((n) => re.exec(n)?.[1])
+      .filter((c) => c !== undefined)
+      .map(Number),
+  );
+  if (counts.size !== 1)
+    throw new CurateError(
+      `${stage} --merge`,
+      counts.size === 0
+        ? `no ${stage} parts found`
+        : `parts of several shard counts (${[...counts].join(", ")}); give --shard N`,
+      `run \`dinov2 curate ${stage} --shard I/N\` on every worker first`,
+    );
+  return [...counts][0]!;
 }
 
 /** --merge with --shard N (or I/N) names N; without, the parts in the store say it. */

@@ -1,6 +1,7 @@
 // `curate cluster` and `curate sample`: hierarchical k-means on the embeddings of the images
 // dedup kept (L2-normalised), written as one label column per level plus each level's centroids;
-// then a balanced sample across the hierarchy (Vo et al. 2024) as the `sampled` table.
+// then a balanced sample across the hierarchy (Vo et al. 2024) as the `sampled` table. Clustering
+// is trained once (fit) and the assignment of the kept images is sharded by row.
 import { DEDUP_KEPT } from "./dedup-stage.js";
 import { CurateError } from "./errors.js";
 import type { CurateGemm } from "./gemm.js";
@@ -12,10 +13,13 @@ import {
 } from "./hierarchical.js";
 import { normalizeRows } from "./knn.js";
 import type { Pool } from "./pool.js";
+import { ownsRow, type Shard, SINGLE, shardTag } from "./shard.js";
 import { type CurateStore, column, type Row, vectors } from "./store.js";
 
 export const CLUSTERS = "clusters";
 export const SAMPLED = "sampled";
+/** The trained hierarchy: upper levels' parents; metadata ks and spherical. */
+export const CLUSTER_FIT = "cluster_fit";
 
 /** Ids (ascending) of the images dedup kept; fails naming the table when dedup has not run. */
 export async function keptIds(store: CurateStore): Promise<Int32Array> {
@@ -38,7 +42,13 @@ export function unitEmbeddings(pool: Pool, ids: ArrayLike<number>): Float32Array
   return normalizeRows(out, dim);
 }
 
-export async function clusterStage(
+/**
+ * `cluster --fit`: trains the hierarchy once (level 0 on a subsample of the kept embeddings, as
+ * FAISS; higher levels on the centroids below) and writes each level's centroids and the upper
+ * levels' parents. The kept images are assigned afterwards, by row shards (`assignClusterPart`),
+ * and `mergeClusters` writes the `clusters` table: one process or N give the same table.
+ */
+export async function fitClusters(
   store: CurateStore,
   pool: Pool,
   gemm: CurateGemm,
@@ -53,29 +63,12 @@ export async function clusterStage(
       `the first level asks for ${ks[0]} clusters but dedup kept ${ids.length} images`,
     );
   }
-  const h = await hierarchicalKMeans(gemm, unitEmbeddings(pool, ids), ks, opts, onLevel);
-  // Level t label of every kept image: follow the parents up.
-  const rows: Row[] = [];
-  for (let i = 0; i < ids.length; i++) {
-    const row: Record<string, number | string> = { id: ids[i]!, path: pool.paths[ids[i]!]! };
-    let item = i;
-    for (let t = 0; t < ks.length; t++) {
-      item = h.parents[t]![item]!;
-      row[`level${t}`] = item;
-    }
-    rows.push(row);
-  }
-  const columns = Object.fromEntries([
-    ["id", "int32"],
-    ["path", "utf8"],
-    ...ks.map((_, t) => [`level${t}`, "int32"]),
-  ]);
-  await store.write(CLUSTERS, columns, rows, {
-    ks: ks.join(","),
-    spherical: String(opts.spherical ?? false),
-  });
+  // A new fit makes every earlier assignment part stale.
+  for (const name of await store.names())
+    if (name.startsWith("cluster_part_")) await store.drop(name);
+  const h = await hierarchicalKMeans(gemm, unitEmbeddings(pool, ids), ks, opts, onLevel, false);
+  const dim = pool.meta.embeddingDim;
   for (const [t, c] of h.centroids.entries()) {
-    const dim = pool.meta.embeddingDim;
     await store.write(
       `centroids_level${t}`,
       { cluster: "int32", centroid: { vector: dim } },
@@ -85,7 +78,127 @@ export async function clusterStage(
       })),
     );
   }
+  const parents: Row[] = [];
+  for (let t = 1; t < ks.length; t++)
+    h.parents[t]!.forEach((p, j) => {
+      parents.push({ level: t, item: j, parent: p });
+    });
+  await store.write(CLUSTER_FIT, { level: "int32", item: "int32", parent: "int32" }, parents, {
+    ks: ks.join(","),
+    spherical: String(opts.spherical ?? false),
+    kept: String(ids.length),
+  });
   return h;
+}
+
+/** The whole stage in one process: fit, assign every kept image, merge. */
+export async function clusterStage(
+  store: CurateStore,
+  pool: Pool,
+  gemm: CurateGemm,
+  ks: readonly number[],
+  opts: LevelOptions,
+  onLevel?: (level: number) => void,
+): Promise<void> {
+  await fitClusters(store, pool, gemm, ks, opts, onLevel);
+  await assignClusterPart(store, pool, gemm, SINGLE);
+  await mergeClusters(store, pool, 1);
+}
+
+async function readFit(store: CurateStore): Promise<{ ks: number[]; spherical: boolean }> {
+  if (!(await store.has(CLUSTER_FIT))) {
+    throw new CurateError(
+      `table "${CLUSTER_FIT}"`,
+      `not found in ${store.uri}`,
+      "run `dinov2 curate cluster --fit` once before the `--shard I/N` workers",
+    );
+  }
+  const md = await store.metadata(CLUSTER_FIT);
+  return { ks: md.get("ks")!.split(",").map(Number), spherical: md.get("spherical") === "true" };
+}
+
+/** Level-0 labels of this shard's kept images (row r of the kept ids, r mod N = I). */
+export async function assignClusterPart(
+  store: CurateStore,
+  pool: Pool,
+  gemm: CurateGemm,
+  shard: Shard,
+): Promise<number> {
+  const { ks, spherical } = await readFit(store);
+  const ids = (await keptIds(store)).filter((_, r) => ownsRow(shard, r));
+  const centroids = await readCentroids(store, 0);
+  const { labels } = await gemm.assign(
+    unitEmbeddings(pool, ids),
+    ids.length,
+    centroids,
+    ks[0]!,
+    spherical,
+  );
+  await store.write(
+    `cluster_part_${shardTag(shard)}`,
+    { id: "int32", level0: "int32" },
+    Array.from(ids, (id, i) => ({ id, level0: labels[i]! })),
+  );
+  return ids.length;
+}
+
+/** Joins the N assignment parts into `clusters` (one label column per level). */
+export async function mergeClusters(
+  store: CurateStore,
+  pool: Pool,
+  shards: number,
+): Promise<number> {
+  const { ks, spherical } = await readFit(store);
+  const up = await store.read(CLUSTER_FIT, ["level", "item", "parent"]);
+  // parents[t][j]: the level-t cluster of level-(t-1) cluster j.
+  const parents = ks.map((_, t) => new Int32Array(t === 0 ? 0 : ks[t - 1]!));
+  const [lv, item, parent] = [
+    column<number>(up, "level"),
+    column<number>(up, "item"),
+    column<number>(up, "parent"),
+  ];
+  lv.forEach((t, r) => {
+    parents[t]![item[r]!] = parent[r]!;
+  });
+  const label0 = new Map<number, number>();
+  const missing: number[] = [];
+  for (let i = 0; i < shards; i++) {
+    const name = `cluster_part_${i}of${shards}`;
+    if (!(await store.has(name))) {
+      missing.push(i);
+      continue;
+    }
+    const t = await store.read(name, ["id", "level0"]);
+    const l = column<number>(t, "level0");
+    for (const [r, id] of column<number>(t, "id").entries()) label0.set(id, l[r]!);
+  }
+  const ids = await keptIds(store);
+  if (missing.length > 0 || label0.size !== ids.length) {
+    throw new CurateError(
+      "cluster --merge",
+      missing.length > 0
+        ? `shards ${missing.map((i) => `${i}/${shards}`).join(", ")} have not finished`
+        : `the parts hold ${label0.size} images; dedup kept ${ids.length} (parts of an older run?)`,
+      "run `dinov2 curate cluster --shard I/N` for every I after `cluster --fit`",
+    );
+  }
+  const rows: Row[] = Array.from(ids, (id) => {
+    const row: Record<string, number | string> = { id, path: pool.paths[id]! };
+    let c = label0.get(id)!;
+    row.level0 = c;
+    for (let t = 1; t < ks.length; t++) {
+      c = parents[t]![c]!;
+      row[`level${t}`] = c;
+    }
+    return row;
+  });
+  const columns = Object.fromEntries([
+    ["id", "int32"],
+    ["path", "utf8"],
+    ...ks.map((_, t) => [`level${t}`, "int32"]),
+  ]);
+  await store.write(CLUSTERS, columns, rows, { ks: ks.join(","), spherical: String(spherical) });
+  return rows.length;
 }
 
 /** The hierarchy as `cluster` wrote it (labels per level of the kept images, in id order). */

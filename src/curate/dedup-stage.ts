@@ -24,11 +24,31 @@ export interface DedupParams {
   readonly against?: { readonly vectors: Float32Array; readonly paths: readonly string[] };
 }
 
-/** The descriptor rows of the pool, unit length. */
+/**
+ * The descriptor rows of the pool, unit length: "phash", "embedding", or the id of the descriptor
+ * model (onnx-descriptor.ts) that wrote the pool's `descriptor` column; any other model is refused.
+ */
 export function descriptorOf(pool: Pool, name: string): { data: Float32Array; dim: number } {
   if (name === "phash") return { data: pool.phash, dim: pool.phash.length / pool.size };
-  const dim = pool.embedding.length / pool.size;
-  return { data: normalizeRows(Float32Array.from(pool.embedding), dim), dim };
+  if (name === "embedding") {
+    const dim = pool.embedding.length / pool.size;
+    return { data: normalizeRows(Float32Array.from(pool.embedding), dim), dim };
+  }
+  if (!pool.descriptor || pool.meta.descriptor === undefined) {
+    throw new CurateError(
+      "--descriptor",
+      `the pool has no descriptor column; ${name} was asked for`,
+      "embed with --descriptor FILE.onnx first (a fresh --db), or use --descriptor phash",
+    );
+  }
+  if (pool.meta.descriptor !== name) {
+    throw new CurateError(
+      "--descriptor",
+      `the pool's descriptors were made by ${pool.meta.descriptor}; this run gives ${name}`,
+      "descriptors of different models are never mixed: pass the same file, size, mean and std as embed",
+    );
+  }
+  return { data: pool.descriptor, dim: pool.meta.descriptorDim! };
 }
 
 function paramsKey(p: DedupParams): string {

@@ -7,11 +7,27 @@
 // 100% precision and 98.9% recall there; dedup.test.ts re-measures it on seed 3 (100% / 100%).
 // Stronger crops need a trained copy detector (the paper used SSCD).
 // CLS cosines depend on the model and its training (the issue measured distinct pairs at a median
-// of 0.53 for a small ViT), so the embedding descriptor has no default: pass --threshold.
+// of 0.53 for a small ViT), so the embedding descriptor has no default: pass --threshold. Nor has
+// a descriptor model given as FILE.onnx (SSCD or any other): its threshold is calibrated on
+// planted copies with `curate calibrate` (calibrate.ts) and passed with --threshold.
 import { CurateError } from "./errors.js";
 
 export const DESCRIPTORS = ["phash", "embedding"] as const;
-export type DescriptorName = (typeof DESCRIPTORS)[number];
+/** "onnx": the pool's column written by a descriptor model (embed --descriptor FILE.onnx). */
+export type DescriptorName = (typeof DESCRIPTORS)[number] | "onnx";
+
+/** `--descriptor` as dedup reads it: phash, embedding, or a model file (FILE.onnx). */
+export function parseDescriptor(value: string): {
+  readonly name: DescriptorName;
+  readonly path?: string;
+} {
+  if ((DESCRIPTORS as readonly string[]).includes(value)) return { name: value as DescriptorName };
+  if (value.toLowerCase().endsWith(".onnx")) return { name: "onnx", path: value };
+  throw new CurateError(
+    "--descriptor",
+    `got "${value}"; expected ${DESCRIPTORS.join(", ")} or a model file FILE.onnx`,
+  );
+}
 
 export interface Thresholds {
   readonly self: number;
@@ -21,6 +37,7 @@ export interface Thresholds {
 const DEFAULTS: Readonly<Record<DescriptorName, Thresholds | undefined>> = {
   phash: { self: 0.4, relative: 0.4 },
   embedding: undefined,
+  onnx: undefined,
 };
 
 /** The thresholds to use: the flags when given, else the descriptor's calibrated defaults. */
@@ -34,7 +51,7 @@ export function thresholdsFor(
     throw new CurateError(
       "--threshold",
       `descriptor "${descriptor}" has no calibrated default: its cosines depend on the model`,
-      "measure copy and non-copy cosines for your model (see README, Curation) and pass --threshold",
+      "calibrate it on planted copies (`dinov2 curate calibrate`, see README) and pass --threshold",
     );
   }
   const s = self ?? d!.self;

@@ -3,6 +3,7 @@
 import type { Embedder } from "../inference/embedder.js";
 import { CurateError } from "./errors.js";
 import { featurize, type PoolRow } from "./featurize.js";
+import type { DescriptorModel } from "./onnx-descriptor.js";
 import {
   checkCompatible,
   EXACT_DUPLICATES,
@@ -26,6 +27,8 @@ export interface EmbedStageOptions {
   /** Every input file of the pool, sorted (all shards must see the same list). */
   readonly files: readonly string[];
   readonly embedder: Embedder;
+  /** A copy-detection descriptor model; `meta.descriptor` must name it. */
+  readonly descriptor?: DescriptorModel;
   readonly meta: PoolMeta;
   readonly shard: Shard;
   /** Files per committed chunk; a killed run loses at most one chunk (default 256). */
@@ -46,6 +49,11 @@ export async function embedPart(o: EmbedStageOptions): Promise<EmbedPartSummary>
   const part = `embed_part_${tag}`;
   const rejects = `embed_rejects_${tag}`;
   const done = `embed_done_${tag}`;
+  if (o.meta.descriptor !== o.descriptor?.id)
+    throw new CurateError(
+      "embed",
+      `meta names descriptor ${o.meta.descriptor}; the model given is ${o.descriptor?.id}`,
+    );
   await checkExisting(o.store, o.meta);
   const mine = o.files.filter((_, i) => ownsRow(o.shard, i));
   const seen = new Set<string>();
@@ -59,12 +67,16 @@ export async function embedPart(o: EmbedStageOptions): Promise<EmbedPartSummary>
   let rejected = 0;
   o.onProgress?.(mine.length - todo.length, mine.length);
   for (let i = 0; i < todo.length; i += chunk) {
-    const { rows, rejects: bad } = await featurize(todo.slice(i, i + chunk), o.embedder);
+    const { rows, rejects: bad } = await featurize(
+      todo.slice(i, i + chunk),
+      o.embedder,
+      o.descriptor,
+    );
     // Rejects first: a file is done once it is in either table, and rows commit last.
     await o.store.append(rejects, REJECT_COLUMNS, bad.map(rejectRow));
     await o.store.append(
       part,
-      poolColumns(o.meta.embeddingDim, false),
+      poolColumns(o.meta, false),
       rows.map((r) => toRow(r)),
       metaRecord(o.meta),
     );
@@ -72,7 +84,7 @@ export async function embedPart(o: EmbedStageOptions): Promise<EmbedPartSummary>
     rejected += bad.length;
     o.onProgress?.(mine.length - todo.length + i + Math.min(chunk, todo.length - i), mine.length);
   }
-  await o.store.append(part, poolColumns(o.meta.embeddingDim, false), [], metaRecord(o.meta));
+  await o.store.append(part, poolColumns(o.meta, false), [], metaRecord(o.meta));
   await o.store.append(rejects, REJECT_COLUMNS, []);
   await o.store.write(done, { files: "int32" }, [{ files: mine.length }]);
   return { embedded, rejected, resumed: mine.length - todo.length };
@@ -131,7 +143,10 @@ export async function mergeEmbedParts(store: CurateStore): Promise<MergeSummary>
     const m = parseMeta(name, await store.metadata(name));
     if (meta) checkCompatible(name, m, meta);
     meta ??= m;
-    const t = await store.read(name, ["path", "hash", "width", "height", "embedding", "phash"]);
+    const t = await store.read(name, [
+      ...["path", "hash", "width", "height", "embedding", "phash"],
+      ...(m.descriptorDim ? ["descriptor"] : []),
+    ]);
     const [paths, hashes, w, h] = [
       column<string>(t, "path"),
       column<string>(t, "hash"),
@@ -140,6 +155,7 @@ export async function mergeEmbedParts(store: CurateStore): Promise<MergeSummary>
     ];
     const e = vectors(t, "embedding");
     const p = vectors(t, "phash");
+    const d = m.descriptorDim ? vectors(t, "descriptor") : undefined;
     for (const [r, path] of paths.entries()) {
       rows.push({
         path,
@@ -148,6 +164,7 @@ export async function mergeEmbedParts(store: CurateStore): Promise<MergeSummary>
         height: h[r]!,
         embedding: e.data.slice(r * e.dim, (r + 1) * e.dim),
         phash: p.data.slice(r * p.dim, (r + 1) * p.dim),
+        ...(d ? { descriptor: d.data.slice(r * d.dim, (r + 1) * d.dim) } : {}),
       });
     }
     const rt = await store.read(`embed_rejects_${i}of${n}`, ["path", "reason"]);
@@ -168,7 +185,7 @@ export async function mergeEmbedParts(store: CurateStore): Promise<MergeSummary>
     }
   }
   rejects.sort((a, b) => ((a.path as string) < (b.path as string) ? -1 : 1));
-  await store.write(POOL, poolColumns(meta!.embeddingDim, true), kept, metaRecord(meta!));
+  await store.write(POOL, poolColumns(meta!, true), kept, metaRecord(meta!));
   await store.write(REJECTS, REJECT_COLUMNS, rejects);
   await store.write(EXACT_DUPLICATES, { path: "utf8", kept_path: "utf8" }, dups);
   if (kept.length === 0) {

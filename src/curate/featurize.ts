@@ -1,11 +1,12 @@
-// Files -> pool rows: content hash, size, backbone embedding (CLS) and pHash descriptor, decoded
-// once per file. Zero-byte, truncated and undecodable files become rejects (path and reason).
+// Files -> pool rows: content hash, size, backbone embedding (CLS), pHash descriptor and, when a
+// descriptor model is given, its copy-detection descriptor; decoded once per file. Zero-byte, truncated and undecodable files become rejects (path and reason).
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { decodeImage } from "../data/decode.js";
 import type { Uint8Image } from "../data/image.js";
 import type { Embedder } from "../inference/embedder.js";
 import { preprocessInto } from "../inference/preprocess.js";
+import type { DescriptorModel } from "./onnx-descriptor.js";
 import { perceptualHash } from "./phash.js";
 
 export interface PoolRow {
@@ -15,6 +16,8 @@ export interface PoolRow {
   readonly height: number;
   readonly embedding: Float32Array;
   readonly phash: Float32Array;
+  /** Unit descriptor of the --descriptor model, when one is given. */
+  readonly descriptor?: Float32Array;
 }
 
 export interface Reject {
@@ -28,7 +31,11 @@ export interface Featurized {
 }
 
 /** Features of `files` (at most one embedder batch per run, decoded concurrently). */
-export async function featurize(files: readonly string[], embedder: Embedder): Promise<Featurized> {
+export async function featurize(
+  files: readonly string[],
+  embedder: Embedder,
+  descriptor?: DescriptorModel,
+): Promise<Featurized> {
   const rows: PoolRow[] = [];
   const rejects: Reject[] = [];
   for (let f0 = 0; f0 < files.length; f0 += embedder.batchSize) {
@@ -46,6 +53,7 @@ export async function featurize(files: readonly string[], embedder: Embedder): P
       preprocessInto(g.img, embedder.transform, pixels, i * embedder.imageLength);
     }
     const { cls } = await embedder.run(pixels, good.length);
+    const desc = descriptor ? await describe(good, descriptor) : undefined;
     for (const [i, g] of good.entries()) {
       rows.push({
         path: g.path,
@@ -54,10 +62,41 @@ export async function featurize(files: readonly string[], embedder: Embedder): P
         height: g.img.height,
         embedding: cls.slice(i * embedder.dim, (i + 1) * embedder.dim),
         phash: g.phash,
+        ...(desc ? { descriptor: desc.slice(i * descriptor!.dim, (i + 1) * descriptor!.dim) } : {}),
       });
     }
   }
   return { rows, rejects };
+}
+
+/** Unit descriptors [images, D] of decoded images, through the model's own transform. */
+async function describe(
+  images: readonly { img: Uint8Image }[],
+  model: DescriptorModel,
+): Promise<Float32Array> {
+  const pixels = new Float32Array(images.length * model.imageLength);
+  for (const [i, g] of images.entries())
+    preprocessInto(g.img, model.transform, pixels, i * model.imageLength);
+  return model.run(pixels, images.length);
+}
+
+/** Descriptors of `files` by `model` (no embedder), for relative dedup against evaluation sets. */
+export async function describeFiles(
+  files: readonly string[],
+  model: DescriptorModel,
+): Promise<{ vectors: Float32Array; paths: string[]; rejects: Reject[] }> {
+  const loaded = await Promise.all(files.map(load));
+  const paths: string[] = [];
+  const rejects: Reject[] = [];
+  const good: { img: Uint8Image }[] = [];
+  loaded.forEach((l, i) => {
+    if ("reason" in l) rejects.push({ path: files[i]!, reason: l.reason });
+    else {
+      paths.push(files[i]!);
+      good.push(l);
+    }
+  });
+  return { vectors: await describe(good, model), paths, rejects };
 }
 
 async function load(

@@ -21,7 +21,7 @@ export interface Hierarchy {
   readonly centroids: readonly Float32Array[];
 }
 
-export type LevelOptions = Omit<KMeansOptions, "k" | "onIteration">;
+export type LevelOptions = Omit<KMeansOptions, "k" | "onIteration" | "assign">;
 
 /** Builds the hierarchy; `ks` must decrease (e.g. [1000, 100, 10]). */
 export async function hierarchicalKMeans(
@@ -30,6 +30,8 @@ export async function hierarchicalKMeans(
   ks: readonly number[],
   opts: LevelOptions = {},
   onLevel?: (level: number) => void,
+  /** False: level 0 is trained but its points are not assigned (parents[0] is empty). */
+  assignPoints = true,
 ): Promise<Hierarchy> {
   if (ks.length === 0 || ks.some((k, i) => i > 0 && k >= ks[i - 1]!)) {
     throw new CurateError(
@@ -42,7 +44,12 @@ export async function hierarchicalKMeans(
   const centroids: Float32Array[] = [];
   let items = x;
   for (const [t, k] of ks.entries()) {
-    const r = await kmeans(gemm, items, { ...opts, k, seed: (opts.seed ?? 0) + t });
+    const r = await kmeans(gemm, items, {
+      ...opts,
+      k,
+      seed: (opts.seed ?? 0) + t,
+      assign: t > 0 || assignPoints,
+    });
     parents.push(r.labels);
     centroids.push(r.centroids);
     items = r.centroids;

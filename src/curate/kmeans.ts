@@ -20,6 +20,11 @@ export interface KMeansOptions {
   /** Restarts; the run with the lowest objective wins (FAISS `nredo`, default 1). */
   readonly restarts?: number;
   readonly onIteration?: (iteration: number, objective: number) => void;
+  /**
+   * Assign every input row at the end (default true). False: `labels` is empty and `objective`
+   * is the training subsample's; the rows are assigned later (sharded: cluster-stage.ts).
+   */
+  readonly assign?: boolean;
 }
 
 export interface KMeansResult {
@@ -75,6 +80,9 @@ export async function kmeans(
       opts.onIteration,
     );
     if (!best || run.objective < best.objective) best = run;
+  }
+  if (opts.assign === false) {
+    return { ...best!, labels: new Int32Array(0) };
   }
   const { labels } = await gemm.assign(x, n, best!.centroids, k, spherical);
   return {

@@ -14,24 +14,33 @@ export interface PoolMeta {
   readonly model: string;
   readonly embeddingDim: number;
   readonly imageSize: number;
+  /** The --descriptor model's id (onnx-descriptor.ts) and width, when the pool has that column. */
+  readonly descriptor?: string;
+  readonly descriptorDim?: number;
 }
 
-export function poolColumns(dim: number, withId: boolean): Columns {
+export function poolColumns(meta: PoolMeta, withId: boolean): Columns {
   return {
     ...(withId ? { id: "int32" as const } : {}),
     path: "utf8",
     hash: "utf8",
     width: "int32",
     height: "int32",
-    embedding: { vector: dim },
+    embedding: { vector: meta.embeddingDim },
     phash: { vector: PHASH_DIM },
+    ...(meta.descriptorDim ? { descriptor: { vector: meta.descriptorDim } } : {}),
   };
 }
 
 export const REJECT_COLUMNS: Columns = { path: "utf8", reason: "utf8" };
 
 export function metaRecord(m: PoolMeta): Record<string, string> {
-  return { model: m.model, embedding_dim: String(m.embeddingDim), image_size: String(m.imageSize) };
+  return {
+    model: m.model,
+    embedding_dim: String(m.embeddingDim),
+    image_size: String(m.imageSize),
+    ...(m.descriptor ? { descriptor: m.descriptor, descriptor_dim: String(m.descriptorDim) } : {}),
+  };
 }
 
 export function parseMeta(table: string, md: ReadonlyMap<string, string>): PoolMeta {
@@ -43,7 +52,14 @@ export function parseMeta(table: string, md: ReadonlyMap<string, string>): PoolM
       "was it written by `dinov2 curate embed`?",
     );
   }
-  return { model: md.get("model")!, embeddingDim: dim, imageSize: Number(md.get("image_size")) };
+  return {
+    model: md.get("model")!,
+    embeddingDim: dim,
+    imageSize: Number(md.get("image_size")),
+    ...(md.has("descriptor")
+      ? { descriptor: md.get("descriptor")!, descriptorDim: Number(md.get("descriptor_dim")) }
+      : {}),
+  };
 }
 
 /** Fails when `table` was embedded with another embedding width than `want`. */
@@ -53,6 +69,13 @@ export function checkCompatible(table: string, have: PoolMeta, want: PoolMeta): 
       `table "${table}"`,
       `was embedded by ${have.model} (embedding width ${have.embeddingDim}, image ${have.imageSize}px); this run uses ${want.model} (width ${want.embeddingDim}, image ${want.imageSize}px)`,
       "use the same --model and --image-size, or a fresh --db",
+    );
+  }
+  if (have.descriptor !== want.descriptor) {
+    throw new CurateError(
+      `table "${table}"`,
+      `holds copy descriptors of ${have.descriptor ?? "no --descriptor model"}; this run uses ${want.descriptor ?? "none"}`,
+      "descriptors of different models are never mixed: use the same --descriptor (file, size, mean, std), or a fresh --db",
     );
   }
 }
@@ -66,6 +89,7 @@ export function toRow(r: PoolRow, id?: number): Row {
     height: r.height,
     embedding: r.embedding,
     phash: r.phash,
+    ...(r.descriptor ? { descriptor: r.descriptor } : {}),
   };
 }
 
@@ -81,6 +105,8 @@ export interface Pool {
   readonly height: Int32Array;
   readonly embedding: Float32Array;
   readonly phash: Float32Array;
+  /** Unit --descriptor rows [size, meta.descriptorDim], when the pool has them. */
+  readonly descriptor?: Float32Array;
   readonly size: number;
 }
 
@@ -94,7 +120,15 @@ export async function readPool(store: CurateStore): Promise<Pool> {
     );
   }
   const meta = parseMeta(POOL, await store.metadata(POOL));
-  const t = await store.read(POOL, ["id", "path", "width", "height", "embedding", "phash"]);
+  const t = await store.read(POOL, [
+    "id",
+    "path",
+    "width",
+    "height",
+    "embedding",
+    "phash",
+    ...(meta.descriptorDim ? ["descriptor"] : []),
+  ]);
   if (t.numRows === 0)
     throw new CurateError(`table "${POOL}"`, "the pool is empty: no image could be embedded");
   const ids = column<number>(t, "id");
@@ -107,9 +141,12 @@ export async function readPool(store: CurateStore): Promise<Pool> {
   const n = t.numRows;
   const embedding = new Float32Array(n * e.dim);
   const phash = new Float32Array(n * p.dim);
+  const d = meta.descriptorDim ? vectors(t, "descriptor") : undefined;
+  const descriptor = d ? new Float32Array(n * d.dim) : undefined;
   order.forEach((src, dst) => {
     embedding.set(e.data.subarray(src * e.dim, (src + 1) * e.dim), dst * e.dim);
     phash.set(p.data.subarray(src * p.dim, (src + 1) * p.dim), dst * p.dim);
+    if (d) descriptor!.set(d.data.subarray(src * d.dim, (src + 1) * d.dim), dst * d.dim);
   });
   return {
     meta,
@@ -118,6 +155,7 @@ export async function readPool(store: CurateStore): Promise<Pool> {
     height: Int32Array.from(order, (i) => h[i]!),
     embedding,
     phash,
+    ...(descriptor ? { descriptor } : {}),
     size: n,
   };
 }

@@ -26,11 +26,13 @@ const STORAGE_CLASS: Readonly<Record<StoredDType, string>> = {
 type AnyTensor = HostTensor | LazyTensor;
 
 /** Writes `tensors` (keys in order) as a torch.save archive, atomically (temp file + rename).
- * Lazy tensors are loaded and written one by one, so memory stays near the largest tensor. */
+ * Lazy tensors are loaded and written one by one, so memory stays near the largest tensor.
+ * `nestUnder` writes `torch.save({nestUnder: state_dict})` instead, the layout of the official
+ * trainer's `teacher_checkpoint.pth` (`{"teacher": model.teacher.state_dict()}`). */
 export function writePthFile(
   path: string,
   tensors: ReadonlyMap<string, AnyTensor>,
-  opts: { readonly forceZip64?: boolean } = {},
+  opts: { readonly forceZip64?: boolean; readonly nestUnder?: string } = {},
 ): void {
   const archive =
     basename(path)
@@ -39,7 +41,7 @@ export function writePthFile(
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
   const zip = new ZipWriter(tmp, opts.forceZip64 ? { forceZip64: true } : {});
   try {
-    const pkl = statePickle(tensors);
+    const pkl = statePickle(tensors, opts.nestUnder);
     zip.add(`${archive}/data.pkl`, [pkl], pkl.length);
     const little = new TextEncoder().encode("little");
     zip.add(`${archive}/byteorder`, [little], little.length);
@@ -61,10 +63,15 @@ export function writePthFile(
   }
 }
 
-/** The data.pkl of a flat OrderedDict; tensor i lives on storage "i", contiguous, offset 0. */
-export function statePickle(tensors: ReadonlyMap<string, AnyTensor>): Uint8Array {
+/** The data.pkl of a flat OrderedDict (or of `{nestUnder: OrderedDict}`); tensor i lives on
+ * storage "i", contiguous, offset 0. */
+export function statePickle(
+  tensors: ReadonlyMap<string, AnyTensor>,
+  nestUnder?: string,
+): Uint8Array {
   const p = new Pickler();
   p.op(0x80, 2); // PROTO 2
+  if (nestUnder !== undefined) p.op(0x7d).str(nestUnder); // EMPTY_DICT, key
   p.global("collections", "OrderedDict").op(0x29, 0x52); // OrderedDict()
   p.op(0x28); // MARK
   let i = 0;
@@ -80,7 +87,9 @@ export function statePickle(tensors: ReadonlyMap<string, AnyTensor>): Uint8Array
     p.global("collections", "OrderedDict").op(0x29, 0x52); // backward_hooks
     p.op(0x74, 0x52); // TUPLE, REDUCE
   }
-  p.op(0x75, 0x2e); // SETITEMS, STOP
+  p.op(0x75); // SETITEMS
+  if (nestUnder !== undefined) p.op(0x73); // SETITEM
+  p.op(0x2e); // STOP
   return p.bytes();
 }
 

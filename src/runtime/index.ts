@@ -7,4 +7,5 @@ export {
   parseProvider,
   probeProviders,
 } from "./device.js";
+export { type DeclaredValue, ModelFile } from "./model-file.js";
 export { createRuntime, Executable, FeedError, Runtime, type RuntimeOptions } from "./session.js";

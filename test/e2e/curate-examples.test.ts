@@ -25,6 +25,10 @@ describe("examples/", () => {
       readFileSync(`${root}/examples/curate-k8s-indexed-job.yaml`, "utf8"),
     ).map((d) => d.toJS());
     expect(docs[0].spec.completionMode).toBe("Indexed");
+    const indexed = docs
+      .filter((d) => d.spec.completionMode === "Indexed")
+      .map((d) => d.spec.template.spec.containers[0].command[2]);
+    expect(indexed).toEqual(["embed", "cluster", "retrieve"]);
     for (const d of docs) {
       const c = d.spec.template.spec.containers[0];
       const argv = [...c.command, ...(c.args ?? [])];
@@ -36,8 +40,21 @@ describe("examples/", () => {
   it("the SLURM script's commands use flags the CLI takes, arrays from 0", () => {
     const text = readFileSync(`${root}/examples/curate-slurm.sh`, "utf8");
     const commands = [...text.matchAll(/--wrap "dinov2 curate (\w+)([^"]*)"/g)];
-    expect(commands.length).toBe(4);
+    expect(commands.length).toBe(12);
+    const stages = commands.map((c) => c[1]);
+    for (const st of ["embed", "dedup", "cluster", "retrieve", "export"])
+      expect(
+        commands.some((c) => c[1] === st && / --shard \$N/.test(c[2]!)),
+        st,
+      ).toBe(true);
+    expect(stages.at(-1)).toBe("report");
     for (const [, stage, rest] of commands) checkFlags(stage!, rest!.trim().split(/\s+/));
-    expect([...text.matchAll(/--array=(\d+)-/g)].map((m) => m[1])).toEqual(["0", "0"]);
+    expect([...text.matchAll(/--array=(\d+)-/g)].map((m) => m[1])).toEqual([
+      "0",
+      "0",
+      "0",
+      "0",
+      "0",
+    ]);
   });
 });

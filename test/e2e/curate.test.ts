@@ -204,6 +204,79 @@ describe("dinov2 curate", () => {
     expect(page.match(/data:image\/png;base64,/g)!.length).toBeGreaterThanOrEqual(4);
   }, 240_000);
 
+  it("cluster (--fit once), retrieve and export sharded over 2 processes give the single process's tables", async () => {
+    // One database (the sharded embed's): each stage's single-process table first, then the same
+    // stage by 2 worker processes (one indexed by SLURM_ARRAY_TASK_ID) and --merge.
+    const db = join(dir, "sharded");
+    const table = async (name: string, cols: string[]) => {
+      const s = await CurateStore.open(db);
+      try {
+        const t = await s.read(name, cols);
+        const c = cols.map((k) => column<string | number>(t, k));
+        return c[0]!
+          .map((_, r) => cols.map((_, j) => c[j]![r]))
+          .sort((x, y) => Number(x[0]) - Number(y[0]));
+      } finally {
+        s.close();
+      }
+    };
+    const run2 = async (args: string[], merge: string[]) => {
+      const ws = [0, 1].map((i) =>
+        curateAsync(
+          [...args, "--shard", i === 1 ? "2" : `${i}/2`],
+          i === 1 ? { SLURM_ARRAY_TASK_ID: "1" } : {},
+        ),
+      );
+      for (const w of ws) {
+        const r = await w.done;
+        expect(r.code, r.out).toBe(0);
+      }
+      const m = await curate([...merge, "--merge", "--shard", "2"]);
+      expect(m.code, m.stderr).toBe(0);
+    };
+    const cols = ["id", "level0", "level1"];
+    expect((await curate(["cluster", "--db", db, "--levels", "8,2"])).code).toBe(0);
+    const oneClusters = await table("clusters", cols);
+    expect((await curate(["cluster", "--db", db, "--fit", "--levels", "8,2"])).code).toBe(0);
+    await run2(["cluster", "--db", db], ["cluster", "--db", db]);
+    expect(await table("clusters", cols)).toEqual(oneClusters);
+
+    const both = ["--mode", "both", "--per-query", "2", "--per-cluster", "3"];
+    const rcols = ["id", "via", "query_path", "sim"];
+    const one = await curate(["retrieve", "--db", db, "--curated", testDir, ...both, ...common()]);
+    expect(one.code, one.stderr).toBe(0);
+    const oneRetrieved = await table("retrieved", rcols);
+    expect(oneRetrieved.length).toBeGreaterThan(0);
+    await run2(
+      ["retrieve", "--db", db, "--curated", testDir, ...both, ...common()],
+      ["retrieve", "--db", db, ...both],
+    );
+    expect(await table("retrieved", rcols)).toEqual(oneRetrieved);
+
+    const single = join(dir, "export-single");
+    expect((await curate(["export", "--db", db, "--output", single])).code).toBe(0);
+    const out = join(dir, "export-sharded");
+    await run2(["export", "--db", db, "--output", out], ["export", "--db", db, "--output", out]);
+    expect(readFileSync(join(out, "files.txt"), "utf8")).toBe(
+      readFileSync(join(single, "files.txt"), "utf8"),
+    );
+    expect(readdirSync(join(out, "images"))).toEqual(readdirSync(join(single, "images")));
+    // sample and report run once: N > 1 is refused, saying why; 0/1 is accepted.
+    const s = await curate(["sample", "--db", db, "--budget", "10", "--shard", "0/2"]);
+    expect(s.stderr).toMatch(/curate sample runs in one process: it reads only the cluster labels/);
+    const r = await curate([
+      "report",
+      "--db",
+      db,
+      "--output",
+      join(dir, "r.html"),
+      "--shard",
+      "1/2",
+    ]);
+    expect(r.stderr).toMatch(/curate report runs in one process/);
+    expect((await curate(["sample", "--db", db, "--budget", "10", "--shard", "0/1"])).code).toBe(0);
+  }, 400_000);
+
   it("names the fault: empty pool, missing curated set, other embedding width, stray flag", async () => {
     const emptyDir = mkdtempSync(join(tmpdir(), "curate-empty-"));
     const { writeFileSync } = await import("node:fs");

@@ -3,7 +3,7 @@
 import type { Uint8Image } from "../image.js";
 import { createRng } from "../rng.js";
 import type { SkippedFile } from "./dataset.js";
-import { renderSyntheticWithMask, SYNTHETIC_CLASSES } from "./synthetic.js";
+import { renderSyntheticWithMask, SYNTHETIC_CLASSES, type SyntheticLayout } from "./synthetic.js";
 
 /** mmseg's ignore_index: pixels with this label count in no metric and no loss. */
 export const IGNORE_INDEX = 255;
@@ -42,6 +42,8 @@ export interface SyntheticDenseSpec {
   readonly size: number;
   /** Shape classes used, 2..10 (default 10); the segmentation set adds "background". */
   readonly numClasses?: number;
+  /** Default "scene" (one to four objects); "object": the classification set's one large object. */
+  readonly layout?: SyntheticLayout;
 }
 
 /**
@@ -63,6 +65,7 @@ export function createSyntheticSegmentation(spec: SyntheticDenseSpec): SegDatase
         root.split(index),
         index % numClasses,
         spec.size,
+        spec.layout ?? "scene",
       );
       return { image, mask, name: `synthetic-${spec.seed}-${index}` };
     },
