@@ -51,7 +51,11 @@ const steps = Number(v.steps);
 const wall: number[] = [];
 for (let i = 0; i < steps + 1; i++) {
   const t = performance.now();
-  state = nextState(step, state, await exe.run(stepFeeds(step, state, batch, sched, createRng(0).split(i))));
+  state = nextState(
+    step,
+    state,
+    await exe.run(stepFeeds(step, state, batch, sched, createRng(0).split(i))),
+  );
   wall.push(performance.now() - t);
 }
 exe.endProfiling();
@@ -75,7 +79,16 @@ const kernels = events.filter((e) => e.cat === "Node" && e.name.endsWith("_kerne
 const perRun = kernels.length / runs.length;
 const timed = kernels.slice(Math.round(perRun));
 const total = timed.reduce((s, e) => s + e.dur, 0);
-const PHASES = new Set(["grad", "recompute", "student", "teacher", "adamw", "clip", "ema", "losses"]);
+const PHASES = new Set([
+  "grad",
+  "recompute",
+  "student",
+  "teacher",
+  "adamw",
+  "clip",
+  "ema",
+  "losses",
+]);
 const byPhase = new Map<string, number>();
 const byKind = new Map<string, { us: number; n: number }>();
 for (const e of timed) {
@@ -90,7 +103,12 @@ for (const e of timed) {
 }
 const rows = [...byKind.entries()].sort((a, b) => b[1].us - a[1].us);
 const ms = (us: number) => (us / 1000 / steps).toFixed(0);
-console.log(`${v.preset} ${(v.set ?? []).join(" ")}: ${steps} profiled steps, wall ${wall.slice(1).map((w) => w.toFixed(0)).join(", ")} ms, kernel time ${ms(total)} ms/step`);
+console.log(
+  `${v.preset} ${(v.set ?? []).join(" ")}: ${steps} profiled steps, wall ${wall
+    .slice(1)
+    .map((w) => w.toFixed(0))
+    .join(", ")} ms, kernel time ${ms(total)} ms/step`,
+);
 console.log(
   [...byPhase.entries()]
     .sort((a, b) => b[1] - a[1])
@@ -99,5 +117,7 @@ console.log(
 );
 console.log("| node kind (phase) | ms/step | share | nodes/step |\n| --- | --- | --- | --- |");
 for (const [k, r] of rows.slice(0, Number(v.top))) {
-  console.log(`| ${k} | ${ms(r.us)} | ${((100 * r.us) / total).toFixed(1)}% | ${Math.round(r.n / steps)} |`);
+  console.log(
+    `| ${k} | ${ms(r.us)} | ${((100 * r.us) / total).toFixed(1)}% | ${Math.round(r.n / steps)} |`,
+  );
 }
