@@ -2,15 +2,15 @@
 // runs warm-up + timed iterations on one fixed batch, prints one JSON line with every sample.
 import { loadavg } from "node:os";
 import { resolveConfig } from "../src/config/index.js";
-import { createSslLoader } from "../src/data/loader.js";
 import { createRng } from "../src/data/rng.js";
 import { lowerToOnnx } from "../src/onnx/index.js";
 import { createRuntime } from "../src/runtime/index.js";
-import { augmentationFromTrain, stepConfigFromTrain } from "../src/train/from-config.js";
+import { stepConfigFromTrain } from "../src/train/from-config.js";
 import { buildSchedules, scheduledValues } from "../src/train/schedules.js";
 import { initialState, nextState, stepFeeds } from "../src/train/state.js";
 import type { StepImpl } from "../src/train/step-config.js";
 import { buildTrainStep } from "../src/train/train-step.js";
+import { fixedStepBatch } from "./step-batch.js";
 
 export interface WorkerSpec {
   preset: string;
@@ -46,16 +46,7 @@ const exe = await (
     ...(spec.memPattern === undefined ? {} : { memPattern: spec.memPattern }),
   })
 ).load(model);
-const loader = createSslLoader({
-  dataset: { kind: "synthetic", seed: 1, length: 64, size: Math.max(64, c.globalSize + 32) },
-  seed: 0,
-  patchSize: c.arch.backbone.patchSize,
-  augmentation: augmentationFromTrain(resolved),
-  batchSize: c.batch,
-  numBatches: 1,
-});
-const batch = (await loader.next())!;
-await loader.close();
+const batch = await fixedStepBatch(resolved, c);
 let state = initialState(step, { seed: 0 });
 const sched = scheduledValues(buildSchedules(resolved.cfg, resolved.derived), 100);
 const warmup = spec.warmup ?? 1;

@@ -7,11 +7,11 @@ import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { fixedStepBatch } from "../bench/step-batch.js";
 import { resolveConfig } from "../src/config/index.js";
-import { createSslLoader } from "../src/data/loader.js";
 import { createRng } from "../src/data/rng.js";
 import { createRuntime } from "../src/runtime/index.js";
-import { augmentationFromTrain, stepConfigFromTrain } from "../src/train/from-config.js";
+import { stepConfigFromTrain } from "../src/train/from-config.js";
 import { buildSchedules, scheduledValues } from "../src/train/schedules.js";
 import { initialState, nextState, stepFeeds } from "../src/train/state.js";
 import { implFor, trainRuntimeOptions } from "../src/train/step-config.js";
@@ -35,16 +35,7 @@ const runtime = await createRuntime({
   profilePrefix: prefix,
 });
 const exe = await runtime.compile(step.outputs);
-const loader = createSslLoader({
-  dataset: { kind: "synthetic", seed: 1, length: 64, size: Math.max(64, c.globalSize + 32) },
-  seed: 0,
-  patchSize: c.arch.backbone.patchSize,
-  augmentation: augmentationFromTrain(resolved),
-  batchSize: c.batch,
-  numBatches: 1,
-});
-const batch = (await loader.next())!;
-await loader.close();
+const batch = await fixedStepBatch(resolved, c);
 let state = initialState(step, { seed: 0 });
 const sched = scheduledValues(buildSchedules(resolved.cfg, resolved.derived), 100);
 const steps = Number(v.steps);

@@ -7,7 +7,6 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli/run-cli.js";
 import { constant, hostTensor, input, matmul, reshape } from "../../src/core/index.js";
 import { readPool } from "../../src/curate/pool.js";
 import { CurateStore } from "../../src/curate/store.js";
@@ -19,24 +18,15 @@ import { writeSafetensorsFile } from "../../src/io/index.js";
 import { createBackbone } from "../../src/models/backbone.js";
 import { VIT_DEFAULTS } from "../../src/models/presets.js";
 import { lowerToOnnx } from "../../src/onnx/index.js";
+import { type CliOutput, runCliCaptured } from "../helpers/run-cli-captured.js";
 
 const S = 28;
 const D = 8;
 const IN = 3 * S * S;
 
-async function curate(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const code = await runCli(
-    ["curate", ...args],
-    (t) => {
-      stdout += `${t}\n`;
-    },
-    (t) => {
-      stderr += `${t}\n`;
-    },
-  );
-  return { code, stdout, stderr };
+/** In-process run of `dinov2 curate ...`, as the CLI prints it. */
+function curate(args: string[]): Promise<CliOutput> {
+  return runCliCaptured(["curate", ...args]);
 }
 
 let dir: string;

@@ -7,12 +7,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli/run-cli.js";
 import { CurateStore, column } from "../../src/curate/store.js";
 import { writeSyntheticPool } from "../../src/curate/synthetic-pool.js";
 import { writeSafetensorsFile } from "../../src/io/index.js";
 import { createBackbone } from "../../src/models/backbone.js";
 import { VIT_DEFAULTS } from "../../src/models/presets.js";
+import { type CliOutput, runCliCaptured } from "../helpers/run-cli-captured.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const NODE_ARGS = ["--import", "tsx", "src/cli/main.ts", "curate"];
@@ -27,20 +27,9 @@ function saveModel(dir: string, embedDim: number): string {
   return path;
 }
 
-/** In-process run of `dinov2 curate ...`, as the CLI prints it (errors formatted by runCli). */
-async function curate(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const code = await runCli(
-    ["curate", ...args],
-    (t) => {
-      stdout += `${t}\n`;
-    },
-    (t) => {
-      stderr += `${t}\n`;
-    },
-  );
-  return { code, stdout, stderr };
+/** In-process run of `dinov2 curate ...`, as the CLI prints it. */
+function curate(args: string[]): Promise<CliOutput> {
+  return runCliCaptured(["curate", ...args]);
 }
 
 function curateAsync(
