@@ -1,5 +1,8 @@
 // The run of each `dinov2 curate` stage: parse the flags once, refuse those a stage does not use,
-// open the store, report progress and a one-line summary per stage.
+// open the store, report progress and a one-line summary per stage. One class on purpose: the
+// stages share the store, the GEMM sessions, the embedder and the shard parsing, and each method
+// is only the CLI wiring of a stage whose work lives in src/curate/<stage>-stage.ts (flag values
+// and part counts: curate-values.ts). Past 500 lines, split it by stage around a shared context.
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { ANN_MODES, annRecall, indexedSearch, resolveAnn, type Search } from "../curate/ann.js";
@@ -17,7 +20,6 @@ import {
 import { dedupPart, descriptorOf, mergeDedup } from "../curate/dedup-stage.js";
 import { type DescriptorName, thresholdsFor } from "../curate/descriptors.js";
 import { embedPart, mergeEmbedParts } from "../curate/embed-stage.js";
-import { CurateError } from "../curate/errors.js";
 import { exportPart, exportStage, mergeExport } from "../curate/export-stage.js";
 import { describeFiles, featurize, hashFiles } from "../curate/featurize.js";
 import { CurateGemm } from "../curate/gemm.js";
@@ -36,6 +38,7 @@ import { checkImageSize } from "../inference/preprocess.js";
 import type { CommandContext, FlagValues } from "./command.js";
 import { checkEmbedDescriptor, descriptorKey, descriptorModel } from "./curate-descriptor.js";
 import { CURATE_FLAGS, STAGE_FLAGS } from "./curate-flags.js";
+import { defaultLevels, mergedShardCount, num, parseLevels, req } from "./curate-values.js";
 import { asUsage, choiceFlag, intFlag } from "./flag-values.js";
 import { createProgressBar } from "./progress.js";
 import { UsageError } from "./usage-error.js";
@@ -105,12 +108,6 @@ async function synth(v: V, ctx: CommandContext): Promise<number> {
     `wrote ${Object.keys(p.labels).length} pool images (${p.copies.length} planted copies, ${p.nearTest.length} near-test, ${p.corrupt.length} broken) to ${p.poolDir}, test set ${p.testDir}`,
   );
   return 0;
-}
-
-function req(value: string | undefined, flag: string, stage: string): string {
-  if (value === undefined || value === "")
-    throw new UsageError(`curate ${stage}: --${flag} is required`, { flag: `--${flag}` });
-  return value;
 }
 
 function log(line: string): void {
@@ -268,7 +265,9 @@ class Stages {
       );
     }
     if (this.v.merge || shard.count === 1) {
-      const n = this.v.merge ? shardCountOf(this.v.shard, await this.store.names()) : 1;
+      const n = this.v.merge
+        ? mergedShardCount(this.v.shard, await this.store.names(), "dedup_done_", "dedup")
+        : 1;
       const s = await mergeDedup(this.store, pool, params, n);
       this.ctx.out(
         `dedup: kept ${s.kept} of ${pool.size}; removed ${s.copies} copies in ${s.groups} groups (largest ${s.largestGroup}) and ${s.nearTest} near-eval images (table "dedup_removed")`,
@@ -332,9 +331,12 @@ class Stages {
         flag: "--fit",
       });
     if (this.v.merge) {
-      const n = this.v.shard
-        ? shardCountFlag(this.v.shard)
-        : partCount(await this.store.names(), "cluster_part_", "cluster");
+      const n = mergedShardCount(
+        this.v.shard,
+        await this.store.names(),
+        "cluster_part_",
+        "cluster",
+      );
       const rows = await mergeClusters(this.store, pool, n);
       this.ctx.out(
         `cluster --merge: ${n} parts -> ${rows} kept images labelled (table "${CLUSTERS}")`,
@@ -412,9 +414,12 @@ class Stages {
         throw new UsageError("--merge combines finished parts; give it without --curated", {
           flag: "--merge",
         });
-      const n = this.v.shard
-        ? shardCountFlag(this.v.shard)
-        : partCount(await this.store.names(), "retrieve_queries_", "retrieve");
+      const n = mergedShardCount(
+        this.v.shard,
+        await this.store.names(),
+        "retrieve_queries_",
+        "retrieve",
+      );
       const r = await mergeRetrieve(this.store, pool, kept, opts, n);
       this.ctx.out(
         `retrieve --merge: ${n} parts -> ${r.retrieved} images (${r.bySample} sample-based, ${r.byCluster} more from ${r.clustersSelected} clusters) (table "retrieved")`,
@@ -529,74 +534,4 @@ class Stages {
 /** The pool's descriptor record, for comparing embeddings only. */
 function descriptorMeta(m: PoolMeta): Pick<PoolMeta, "descriptor" | "descriptorDim"> {
   return m.descriptor ? { descriptor: m.descriptor, descriptorDim: m.descriptorDim! } : {};
-}
-
-function num(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || n < -1 || n > 1)
-    throw new UsageError(`--${flag}: got "${value}", expected a cosine in [-1, 1]`, {
-      flag: `--${flag}`,
-    });
-  return n;
-}
-
-function parseLevels(text: string): number[] {
-  const ks = text.split(",").map((s) => Number(s.trim()));
-  if (ks.some((k) => !Number.isInteger(k) || k < 1))
-    throw new UsageError(`--levels: got "${text}", expected positive integers like 1000,100`, {
-      flag: "--levels",
-    });
-  return ks;
-}
-
-/** Two levels: about 10 images per cluster, then about 10 clusters per parent. */
-function defaultLevels(n: number): number[] {
-  const k0 = Math.max(2, Math.round(n / 10));
-  const k1 = Math.max(1, Math.round(k0 / 10));
-  return k1 < k0 ? [k0, k1] : [k0];
-}
-
-function shardCountFlag(flag: string): number {
-  return Number(flag.split("/").pop());
-}
-
-/** The shard count of the parts named `<prefix><I>of<N>` in the store (exactly one N). */
-function partCount(names: readonly string[], prefix: string, stage: string): number {
-  const re = new RegExp(`^${prefix}\\d+of(\\d+)$`);
-  const counts = new Set(
-    names
-      .map((n) => re.exec(n)?.[1])
-      .filter((c) => c !== undefined)
-      .map(Number),
-  );
-  if (counts.size !== 1)
-    throw new CurateError(
-      `${stage} --merge`,
-      counts.size === 0
-        ? `no ${stage} parts found`
-        : `parts of several shard counts (${[...counts].join(", ")}); give --shard N`,
-      `run \`dinov2 curate ${stage} --shard I/N\` on every worker first`,
-    );
-  return [...counts][0]!;
-}
-
-/** --merge with --shard N (or I/N) names N; without, the parts in the store say it. */
-function shardCountOf(flag: string | undefined, names: readonly string[]): number {
-  if (flag !== undefined) return Number(flag.split("/").pop());
-  const counts = new Set(
-    names
-      .map((n) => /^dedup_done_\d+of(\d+)$/.exec(n)?.[1])
-      .filter((c) => c !== undefined)
-      .map(Number),
-  );
-  if (counts.size !== 1)
-    throw new CurateError(
-      "dedup --merge",
-      counts.size === 0
-        ? "no dedup parts found"
-        : `parts of several shard counts (${[...counts].join(", ")}); give --shard N`,
-      "run `dinov2 curate dedup --shard I/N` on every worker first",
-    );
-  return [...counts][0]!;
 }
