@@ -16,7 +16,7 @@ import { type Backbone, createBackbone } from "../models/backbone.js";
 import { createRuntime, PROVIDERS, type Runtime } from "../runtime/index.js";
 import type { Flags } from "./command.js";
 import { denseBatches } from "./dense-data.js";
-import { asUsage, choiceFlag, intFlag, requiredFlag } from "./flag-values.js";
+import { asUsage, choiceFlag, intFlag, positiveFlag, requiredFlag } from "./flag-values.js";
 import { createProgressBar } from "./progress.js";
 import { UsageError } from "./usage-error.js";
 
@@ -159,8 +159,8 @@ export async function denseSetup(
     synthetic,
     iterations,
     batchSize: intFlag(v["batch-size"] ?? "8", "batch-size", { min: 1 }),
-    lr: positive(v.lr ?? "1e-3", "lr"),
-    weightDecay: positive(v["weight-decay"] ?? "1e-4", "weight-decay", true),
+    lr: positiveFlag(v.lr ?? "1e-3", "lr"),
+    weightDecay: positiveFlag(v["weight-decay"] ?? "1e-4", "weight-decay", true),
     warmup:
       v.warmup === undefined
         ? Math.round((iterations * 1500) / 40000)
@@ -291,15 +291,4 @@ function ramp(t: number): Rgb {
   const f = x - i;
   const [a, b] = [stops[i]!, stops[i + 1]!];
   return [0, 1, 2].map((c) => Math.round(a[c]! * (1 - f) + b[c]! * f)) as unknown as Rgb;
-}
-
-function positive(value: string, flag: string, allowZero = false): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) {
-    throw new UsageError(
-      `--${flag}: got "${value}", expected a ${allowZero ? "non-negative" : "positive"} number`,
-      { flag: `--${flag}` },
-    );
-  }
-  return n;
 }

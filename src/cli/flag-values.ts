@@ -44,6 +44,18 @@ export function intFlag(
   return n;
 }
 
+/** A positive number flag (or non-negative with `allowZero`). */
+export function positiveFlag(value: string, flag: string, allowZero = false): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) {
+    throw new UsageError(
+      `--${flag}: got "${value}", expected a ${allowZero ? "non-negative" : "positive"} number`,
+      { flag: `--${flag}` },
+    );
+  }
+  return n;
+}
+
 /** A flag that must be one of `choices`. */
 export function choiceFlag<const C extends string>(
   value: string,

@@ -21,7 +21,7 @@ import {
   writeOutputs,
 } from "../dense-eval.js";
 import { pct } from "../eval-features.js";
-import { choiceFlag, intFlag } from "../flag-values.js";
+import { choiceFlag, intFlag, positiveFlag } from "../flag-values.js";
 import { createProgressBar } from "../progress.js";
 import { renderTable } from "../table.js";
 import { UsageError } from "../usage-error.js";
@@ -97,8 +97,8 @@ export const evalDepthCommand = defineCommand({
     const log = (s: string) => process.stderr.write(`${s}\n`);
     const s = await denseSetup(v, "eval-depth", log);
     const heads = v.heads.split(",").map((h) => choiceFlag(h.trim(), "heads", HEADS));
-    const minDepth = num(v["min-depth"], "min-depth");
-    const maxDepth = num(v["max-depth"], "max-depth");
+    const minDepth = positiveFlag(v["min-depth"], "min-depth");
+    const maxDepth = positiveFlag(v["max-depth"], "max-depth");
     if (!(minDepth > 0 && maxDepth > minDepth)) {
       throw new UsageError(`need 0 < --min-depth < --max-depth; got ${minDepth}, ${maxDepth}`, {
         flag: "--max-depth",
@@ -106,7 +106,7 @@ export const evalDepthCommand = defineCommand({
     }
     if (s.synthetic && maxDepth < SYNTHETIC_MAX_DEPTH)
       log(`note: synthetic depths reach ${SYNTHETIC_MAX_DEPTH} m`);
-    const scale = num(v["depth-scale"], "depth-scale");
+    const scale = positiveFlag(v["depth-scale"], "depth-scale");
     const open = (split: "train" | "val", seed: number, n: number): DepthDataset =>
       s.synthetic
         ? createSyntheticDepth({ seed, length: n, size: s.side })
@@ -142,7 +142,7 @@ export const evalDepthCommand = defineCommand({
           weightDecay: s.weightDecay,
           warmupIterations: s.warmup,
           sigWarmupIterations: intFlag(v["sig-warmup"], "sig-warmup", { min: 0 }),
-          gradientLossWeight: num(v["gradient-loss"], "gradient-loss", true),
+          gradientLossWeight: positiveFlag(v["gradient-loss"], "gradient-loss", true),
           seed: s.seed,
           onStep: p.onStep,
         });
@@ -281,14 +281,3 @@ export const evalDepthCommand = defineCommand({
     return 0;
   },
 });
-
-function num(value: string, flag: string, allowZero = false): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) {
-    throw new UsageError(
-      `--${flag}: got "${value}", expected a ${allowZero ? "non-negative" : "positive"} number`,
-      { flag: `--${flag}` },
-    );
-  }
-  return n;
-}
