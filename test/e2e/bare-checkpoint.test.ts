@@ -5,12 +5,12 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli/run-cli.js";
 import { encodePng } from "../../src/eval/png.js";
 import { writeSafetensorsFile } from "../../src/io/index.js";
 import { createBackbone, loadBackbone } from "../../src/models/backbone.js";
 import { VIT_DEFAULTS, type VitOptions } from "../../src/models/presets.js";
 import { exportTeacher } from "../../src/train/export.js";
+import { runCliCaptured } from "../helpers/run-cli-captured.js";
 
 // 96 wide with 3 heads of 32: not a released width, and not 64 dims per head.
 const OPTS: VitOptions = {
@@ -25,14 +25,8 @@ const OPTS: VitOptions = {
 };
 
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(
-    args,
-    (t) => out.push(t),
-    (t) => err.push(t),
-  );
-  return { code, out: out.join("\n"), err: err.join("\n") };
+  const r = await runCliCaptured(args);
+  return { code: r.code, out: r.outLines.join("\n"), err: r.errLines.join("\n") };
 }
 
 describe("checkpoints of non-standard widths", () => {

@@ -4,20 +4,14 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli/run-cli.js";
 import { loadCheckpoint } from "../../src/io/index.js";
 import { officialStateDict, TINY } from "../../src/io/layouts.cases.js";
 import { torchSave } from "../../src/io/pth.cases.js";
+import { runCliCaptured } from "../helpers/run-cli-captured.js";
 
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(
-    args,
-    (t) => out.push(t),
-    (t) => err.push(t),
-  );
-  return { code, out: out.join("\n"), err: err.join("\n") };
+  const r = await runCliCaptured(args);
+  return { code: r.code, out: r.outLines.join("\n"), err: r.errLines.join("\n") };
 }
 
 describe("dinov2 convert", () => {

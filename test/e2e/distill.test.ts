@@ -6,7 +6,6 @@ import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli/run-cli.js";
 import { resolveConfig } from "../../src/config/index.js";
 import { openDataset } from "../../src/data/datasets/dataset.js";
 import { writePng } from "../../src/eval/png.js";
@@ -16,6 +15,7 @@ import { stepConfigFromTrain } from "../../src/train/from-config.js";
 import { runTraining } from "../../src/train/loop.js";
 import { SslModel } from "../../src/train/ssl-model.js";
 import type { SslNetwork } from "../../src/train/ssl-teacher.js";
+import { runCliCaptured } from "../helpers/run-cli-captured.js";
 import { TINY_TRAIN_SETS } from "../helpers/tiny-config.js";
 
 const TINY = [
@@ -35,15 +35,10 @@ const TINY = [
 ];
 
 async function cli(args: string[]): Promise<Record<string, unknown>> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(
-    args,
-    (t) => out.push(t),
-    (t) => err.push(t),
-  );
-  if (code !== 0) throw new Error(`dinov2 ${args[0]} exited ${code}:\n${err.join("\n")}`);
-  return JSON.parse(out[out.length - 1]!) as Record<string, unknown>;
+  const r = await runCliCaptured(args);
+  if (r.code !== 0)
+    throw new Error(`dinov2 ${args[0]} exited ${r.code}:\n${r.errLines.join("\n")}`);
+  return JSON.parse(r.outLines[r.outLines.length - 1]!) as Record<string, unknown>;
 }
 
 describe("dinov2 distill", () => {

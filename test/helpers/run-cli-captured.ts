@@ -4,21 +4,22 @@ import { runCli } from "../../src/cli/run-cli.js";
 
 export interface CliOutput {
   readonly code: number;
+  /** Each printed line, in order. */
+  readonly outLines: readonly string[];
+  readonly errLines: readonly string[];
+  /** The streams as a terminal shows them (every line ends in a newline). */
   readonly stdout: string;
   readonly stderr: string;
 }
 
 export async function runCliCaptured(args: readonly string[]): Promise<CliOutput> {
-  let stdout = "";
-  let stderr = "";
+  const outLines: string[] = [];
+  const errLines: string[] = [];
   const code = await runCli(
     [...args],
-    (t) => {
-      stdout += `${t}\n`;
-    },
-    (t) => {
-      stderr += `${t}\n`;
-    },
+    (t) => outLines.push(t),
+    (t) => errLines.push(t),
   );
-  return { code, stdout, stderr };
+  const stream = (lines: readonly string[]) => lines.map((l) => `${l}\n`).join("");
+  return { code, outLines, errLines, stdout: stream(outLines), stderr: stream(errLines) };
 }
