@@ -67,6 +67,8 @@ const CASES: readonly Case[] = [
 
 describe("augment_functional parity", () => {
   const sets = setsWith(FILE, { optional: true }).map(({ set }) => set);
+  // A fixture root may hold any subset of the fixture kinds: an absent kind is a skip that names
+  // the root, never a silent pass; test/fixtures-known.parity.test.ts fails a root with none at all.
   if (sets.length === 0) it.skip(`no ${FILE} under ${fixturesRoot()}: skipped`, () => {});
   for (const { name: setName, dir } of sets) {
     const tensors = readSafetensorsFile(join(dir, FILE));
