@@ -7,7 +7,7 @@ import { renameSync, rmSync } from "node:fs";
 import { basename } from "node:path";
 import type { HostTensor } from "../core/host-tensor.js";
 import { LazyTensor } from "./lazy-tensor.js";
-import { encodeTensor, type StoredDType } from "./tensor-bytes.js";
+import { encodeTensor, HOST_TO_STORED, type StoredDType } from "./tensor-bytes.js";
 import { ZipWriter } from "./zip-writer.js";
 
 const STORAGE_CLASS: Readonly<Record<StoredDType, string>> = {
@@ -81,7 +81,7 @@ export function statePickle(
     const numel = shape.reduce((a, b) => a * b, 1);
     p.str(key);
     p.global("torch._utils", "_rebuild_tensor_v2").op(0x28);
-    p.op(0x28).str("storage").global("torch", STORAGE_CLASS[storedOf(t)]);
+    p.op(0x28).str("storage").global("torch", STORAGE_CLASS[HOST_TO_STORED[t.dtype]]);
     p.str(String(i++)).str("cpu").int(numel).op(0x74, 0x51); // TUPLE, BINPERSID
     p.int(0).ints(shape).ints(stride).op(0x89); // offset, size, stride, requires_grad=False
     p.global("collections", "OrderedDict").op(0x29, 0x52); // backward_hooks
@@ -91,20 +91,6 @@ export function statePickle(
   if (nestUnder !== undefined) p.op(0x73); // SETITEM
   p.op(0x2e); // STOP
   return p.bytes();
-}
-
-function storedOf(t: AnyTensor): StoredDType {
-  const dtype = t.dtype;
-  const table: Readonly<Record<HostTensor["dtype"], StoredDType>> = {
-    float64: "F64",
-    float32: "F32",
-    float16: "F16",
-    int64: "I64",
-    int32: "I32",
-    int8: "I8",
-    bool: "BOOL",
-  };
-  return table[dtype];
 }
 
 /** The few opcodes a state dict needs. */

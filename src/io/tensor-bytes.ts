@@ -28,7 +28,8 @@ export const STORED_DTYPES: Readonly<Record<StoredDType, StoredInfo>> = {
   BOOL: { bytes: 1, dtype: "bool", rank: 0 },
 };
 
-const HOST_TO_STORED: Readonly<Record<DType, StoredDType>> = {
+/** The stored dtype name of each host dtype (safetensors and .pth storages). */
+export const HOST_TO_STORED: Readonly<Record<DType, StoredDType>> = {
   float64: "F64",
   float32: "F32",
   float16: "F16",
