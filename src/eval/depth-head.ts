@@ -26,7 +26,7 @@ import type { Runtime } from "../runtime/index.js";
 import { adamwUpdate } from "../train/optimizer.js";
 import type { DenseCache } from "./dense-features.js";
 import { gradientLoss, sigLoss, validDepthMask } from "./depth-losses.js";
-import { polyLr } from "./head-schedule.js";
+import { headAdamw, headAdamwFeeds } from "./head-schedule.js";
 
 export interface DepthRange {
   /** Bins run from minDepth to maxDepth (NYU 0.001–10, KITTI 0.001–80). */
@@ -101,9 +101,7 @@ export async function trainDepthHead(
       const out = await exe.run({
         x: hostTensor("float32", [B, C, h, h], cache.features.read(rows, x)),
         gt: hostTensor("float32", [B, S, S], cache.targets.read(rows, y)),
-        lr: hostTensor("float32", [], [polyLr(t, sched)]),
-        bc1: hostTensor("float32", [], [1 - 0.9 ** (t + 1)]),
-        bc2: hostTensor("float32", [], [1 - 0.999 ** (t + 1)]),
+        ...headAdamwFeeds(t, sched),
         warmup: hostTensor("float32", [], [t < (opts.sigWarmupIterations ?? 0) ? 1 : 0]),
         ...state,
       });
@@ -180,15 +178,7 @@ function trainStepGraph(
   let loss = sigLoss(pred, gt, mask, input("warmup", []));
   if (gradWeight > 0) loss = add(loss, mul(gradientLoss(pred, gt, mask), gradWeight));
   const [gw, gb] = grad(loss, [w, b]);
-  const hyper = {
-    lr: input("lr", []),
-    weightDecay,
-    beta1: 0.9,
-    beta2: 0.999,
-    eps: 1e-8,
-    biasCorrection1: input("bc1", []),
-    biasCorrection2: input("bc2", []),
-  };
+  const hyper = headAdamw(weightDecay);
   const out: Record<string, Tensor> = { loss };
   for (const [name, param, g] of [
     ["w", w, gw!],

@@ -1,5 +1,33 @@
 // The learning-rate schedule of the official dense-head configs (mmcv PolyLrUpdaterHook with
-// linear warmup): poly decay from the base to `min`, scaled up linearly during warmup.
+// linear warmup): poly decay from the base to `min`, scaled up linearly during warmup; and the
+// AdamW (torch defaults) those heads train with, its lr and bias corrections fed every step.
+import { type HostTensor, hostTensor, input } from "../core/index.js";
+import type { AdamwHyper } from "../train/optimizer.js";
+
+const BETA1 = 0.9;
+const BETA2 = 0.999;
+
+/** The heads' AdamW: lr and bias corrections are graph inputs `lr`, `bc1`, `bc2`. */
+export function headAdamw(weightDecay: number): AdamwHyper {
+  return {
+    lr: input("lr", []),
+    weightDecay,
+    beta1: BETA1,
+    beta2: BETA2,
+    eps: 1e-8,
+    biasCorrection1: input("bc1", []),
+    biasCorrection2: input("bc2", []),
+  };
+}
+
+/** The feeds of headAdamw's inputs for 0-based step `t`. */
+export function headAdamwFeeds(t: number, s: PolySchedule): Record<string, HostTensor> {
+  return {
+    lr: hostTensor("float32", [], [polyLr(t, s)]),
+    bc1: hostTensor("float32", [], [1 - BETA1 ** (t + 1)]),
+    bc2: hostTensor("float32", [], [1 - BETA2 ** (t + 1)]),
+  };
+}
 
 export interface PolySchedule {
   readonly base: number;

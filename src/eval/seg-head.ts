@@ -29,7 +29,7 @@ import { InitRng } from "../nn/init.js";
 import type { Runtime } from "../runtime/index.js";
 import { adamwUpdate } from "../train/optimizer.js";
 import type { DenseCache } from "./dense-features.js";
-import { polyLr } from "./head-schedule.js";
+import { headAdamw, headAdamwFeeds } from "./head-schedule.js";
 
 export interface SegHeadOptions {
   readonly numClasses: number;
@@ -97,9 +97,7 @@ export async function trainSegHead(
           cache.features.read(rows, x),
         ),
         labels: hostTensor("float32", [d.batch, d.side, d.side], cache.targets.read(rows, y)),
-        lr: hostTensor("float32", [], [polyLr(t, sched)]),
-        bc1: hostTensor("float32", [], [1 - 0.9 ** (t + 1)]),
-        bc2: hostTensor("float32", [], [1 - 0.999 ** (t + 1)]),
+        ...headAdamwFeeds(t, sched),
         ...state,
       });
       const loss = (out.loss!.data as Float32Array)[0]!;
@@ -218,15 +216,7 @@ function trainStepGraph(d: SegDims, weightDecay: number): Record<string, Tensor>
     loss,
     names.map((n) => params[n]),
   );
-  const hyper = {
-    lr: input("lr", []),
-    weightDecay,
-    beta1: 0.9,
-    beta2: 0.999,
-    eps: 1e-8,
-    biasCorrection1: input("bc1", []),
-    biasCorrection2: input("bc2", []),
-  };
+  const hyper = headAdamw(weightDecay);
   const out: Record<string, Tensor> = { loss };
   names.forEach((n, i) => {
     const s = adamwUpdate(
