@@ -5,6 +5,7 @@ import { writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import * as ort from "onnxruntime-node";
 import { createEmbedder } from "../src/inference/index.js";
+import { benchPixels } from "./embed-pixels.js";
 
 export interface EmbedWorkerSpec {
   /** embed: our Embedder (options below); onnx: a plain default InferenceSession on `onnxPath`. */
@@ -20,12 +21,6 @@ export interface EmbedWorkerSpec {
   readonly iters: number;
   readonly threads: number;
   readonly clsOut: string;
-}
-
-/** The bench's fixed input, the same in every process. */
-export function benchPixels(batch: number, side: number): Float32Array {
-  const n = batch * 3 * side * side;
-  return Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.01) * 2);
 }
 
 async function runner(s: EmbedWorkerSpec): Promise<() => Promise<Float32Array>> {

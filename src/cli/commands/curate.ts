@@ -1,6 +1,6 @@
 // `dinov2 curate <stage>`: the LVD-142M curation pipeline (embed, dedup, cluster, sample,
 // retrieve, export, report; `run` chains them; `synth` writes a planted synthetic pool) on a
-// LanceDB database. Stage logic lives in src/curate; src/cli/curate-stages.ts parses and runs it.
+// LanceDB database. Stage logic lives in src/curate; src/cli/curate-stages.ts and src/cli/curate/ parse and run it.
 import { defineCommand } from "../command.js";
 import { CURATE_FLAGS, STAGE_FLAGS } from "../curate-flags.js";
 import { runCurate } from "../curate-stages.js";
