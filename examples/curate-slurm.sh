@@ -4,7 +4,7 @@
 # so `--shard N` means "part SLURM_ARRAY_TASK_ID of N". A requeued or rerun task resumes its part.
 # Run it on the login node; it submits every stage as dependent jobs: the sharded ones (embed,
 # dedup, cluster's assignment, retrieve, export) as arrays with a merge after each, and the ones
-# that run once (cluster --fit, report) as single jobs:
+# that run once (cluster --fit, retrieve --build-index, report) as single jobs:
 #   N=16 DB=/shared/curate-db INPUT=/shared/uncurated bash examples/curate-slurm.sh
 set -euo pipefail
 N=${N:-16}
@@ -30,8 +30,11 @@ assign=$(sbatch --parsable --dependency=afterok:$fit --array=0-$((N - 1)) --cpus
   --wrap "dinov2 curate cluster --db $DB --shard $N")
 cmerge=$(sbatch --parsable --dependency=afterok:$assign \
   --wrap "dinov2 curate cluster --db $DB --merge --shard $N")
-retrieve=$(sbatch --parsable --dependency=afterok:$cmerge --array=0-$((N - 1)) --cpus-per-task=8 --mem=16G \
-  --wrap "dinov2 curate retrieve --db $DB --curated $CURATED --model $MODEL --mode both --shard $N")
+# One LanceDB IVF-PQ index over the kept embeddings, built once; every retrieve task searches it.
+index=$(sbatch --parsable --dependency=afterok:$cmerge --cpus-per-task=16 --mem=64G \
+  --wrap "dinov2 curate retrieve --db $DB --build-index --ann ivf-pq")
+retrieve=$(sbatch --parsable --dependency=afterok:$index --array=0-$((N - 1)) --cpus-per-task=8 --mem=16G \
+  --wrap "dinov2 curate retrieve --db $DB --curated $CURATED --model $MODEL --mode both --ann ivf-pq --shard $N")
 rmerge=$(sbatch --parsable --dependency=afterok:$retrieve \
   --wrap "dinov2 curate retrieve --db $DB --mode both --merge --shard $N")
 export=$(sbatch --parsable --dependency=afterok:$rmerge --array=0-$((N - 1)) \

@@ -165,6 +165,11 @@ export const CURATE_FLAGS = {
     default: "auto",
     description: `retrieve: ${ANN_MODES.join(", ")} (auto: LanceDB IVF-PQ from ${ANN_THRESHOLD} kept images)`,
   },
+  "build-index": {
+    type: "boolean",
+    description:
+      "retrieve: build the ANN index over the kept embeddings once (one process), for the --shard workers to share",
+  },
   cap: {
     type: "string",
     valueName: "N",
@@ -202,7 +207,15 @@ const CLUSTER: FlagName[] = [
   "max-points-per-centroid",
   "seed",
 ];
-const RETRIEVE: FlagName[] = ["curated", "mode", "per-query", "per-cluster", "cap", ...EMBEDDING];
+const RETRIEVE: FlagName[] = [
+  "curated",
+  "mode",
+  "per-query",
+  "per-cluster",
+  "ann",
+  "cap",
+  ...EMBEDDING,
+];
 
 export const STAGE_FLAGS: Record<string, { summary: string; flags: FlagName[] }> = {
   embed: {
@@ -223,7 +236,7 @@ export const STAGE_FLAGS: Record<string, { summary: string; flags: FlagName[] }>
   },
   retrieve: {
     summary: "pool images near a curated set (sample/cluster-based) -> retrieved",
-    flags: ["shard", "merge", ...RETRIEVE],
+    flags: ["shard", "merge", "build-index", ...RETRIEVE],
   },
   export: {
     summary: "a curated table -> files.txt + folder of links for `dinov2 train --data`",

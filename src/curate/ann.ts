@@ -2,7 +2,10 @@
 // unit vectors go to an `ann_<name>` table, LanceDB builds IVF-PQ (or HNSW-SQ) on it, and each
 // query is one index search (with a refine step that re-ranks candidates by exact cosine). Below
 // `threshold` rows an exact scan on the graph core is faster and exact, so `auto` keeps it.
-// `annRecall` measures what the index loses: recall@k against exact search on a sample.
+// `annRecall` measures what the index loses: recall@k against exact search on a sample. A table
+// records the fingerprint of the vectors it indexes, so a finished index over the same vectors
+// is reused (by a rerun, or by every `retrieve --shard` worker after `retrieve --build-index`).
+import { createHash } from "node:crypto";
 import { CurateError } from "./errors.js";
 import type { CurateGemm } from "./gemm.js";
 import { exactNeighbours } from "./knn.js";
@@ -37,7 +40,33 @@ export function resolveAnn(
   return mode;
 }
 
-/** A search function over `base` [n, D] (unit rows) through a LanceDB index of `kind`. */
+/** Metadata key of an `ann_<name>` table: the index kind and a digest of the indexed vectors. */
+const FINGERPRINT = "dinov2_ts.ann";
+
+function fingerprint(kind: AnnKind, base: Float32Array, dim: number): string {
+  const h = createHash("sha256");
+  h.update(new Uint8Array(base.buffer, base.byteOffset, base.byteLength));
+  return `${kind}:${dim}:${base.length / dim}:${h.digest("hex").slice(0, 32)}`;
+}
+
+/** Whether `ann_<name>` holds a finished index of `kind` over exactly these vectors. */
+export async function hasIndex(
+  store: CurateStore,
+  name: string,
+  kind: AnnKind,
+  base: Float32Array,
+  dim: number,
+): Promise<boolean> {
+  const table = `ann_${name}`;
+  if (!(await store.has(table))) return false;
+  if ((await store.metadata(table)).get(FINGERPRINT) !== fingerprint(kind, base, dim)) return false;
+  return store.hasVectorIndex(table, "vector");
+}
+
+/**
+ * A search function over `base` [n, D] (unit rows) through a LanceDB index of `kind` in table
+ * `ann_<name>`, built unless that table already indexes these vectors (`built` says which).
+ */
 export async function indexedSearch(
   store: CurateStore,
   name: string,
@@ -45,7 +74,7 @@ export async function indexedSearch(
   base: Float32Array,
   dim: number,
   tuning: AnnTuning = DEFAULT_TUNING,
-): Promise<Search> {
+): Promise<{ search: Search; built: boolean }> {
   const n = base.length / dim;
   if (kind === "ivf-pq" && n < 256) {
     throw new CurateError(
@@ -55,14 +84,18 @@ export async function indexedSearch(
     );
   }
   const table = `ann_${name}`;
-  const rows = Array.from({ length: n }, (_, i) => ({
-    row: i,
-    vector: base.subarray(i * dim, (i + 1) * dim),
-  }));
-  await store.write(table, { row: "int32", vector: { vector: dim } }, rows);
-  await store.createVectorIndex(table, "vector", kind, n, dim);
+  const built = !(await hasIndex(store, name, kind, base, dim));
+  if (built) {
+    const rows = Array.from({ length: n }, (_, i) => ({
+      row: i,
+      vector: base.subarray(i * dim, (i + 1) * dim),
+    }));
+    const meta = { [FINGERPRINT]: fingerprint(kind, base, dim) };
+    await store.write(table, { row: "int32", vector: { vector: dim } }, rows, meta);
+    await store.createVectorIndex(table, "vector", kind, n, dim);
+  }
   const t = await store.open(table);
-  return async (_base, queries, k) => {
+  const search: Search = async (_base, queries, k) => {
     const nq = queries.length / dim;
     const indices = new Int32Array(nq * k).fill(-1);
     const sims = new Float32Array(nq * k).fill(Number.NEGATIVE_INFINITY);
@@ -82,6 +115,7 @@ export async function indexedSearch(
     }
     return { indices, sims };
   };
+  return { search, built };
 }
 
 /** Mean over `queries` of |ANN top-k ∩ exact top-k| / k. */

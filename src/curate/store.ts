@@ -140,6 +140,12 @@ export class CurateStore {
     await table.createIndex(col, { config, replace: true });
   }
 
+  /** Whether column `col` of table `name` has a finished vector index. */
+  async hasVectorIndex(name: string, col: string): Promise<boolean> {
+    const indices = await (await this.open(name)).listIndices();
+    return indices.some((ix) => ix.columns.includes(col));
+  }
+
   /** The `k` rows nearest to `query` by cosine through the column's index; `key` column values and cosines. */
   async searchVectors(
     table: Lance.Table,

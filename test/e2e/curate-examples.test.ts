@@ -40,7 +40,7 @@ describe("examples/", () => {
   it("the SLURM script's commands use flags the CLI takes, arrays from 0", () => {
     const text = readFileSync(`${root}/examples/curate-slurm.sh`, "utf8");
     const commands = [...text.matchAll(/--wrap "dinov2 curate (\w+)([^"]*)"/g)];
-    expect(commands.length).toBe(12);
+    expect(commands.length).toBe(13);
     const stages = commands.map((c) => c[1]);
     for (const st of ["embed", "dedup", "cluster", "retrieve", "export"])
       expect(

@@ -216,12 +216,15 @@ describe("dinov2 curate", () => {
           i === 1 ? { SLURM_ARRAY_TASK_ID: "1" } : {},
         ),
       );
+      const outs: string[] = [];
       for (const w of ws) {
         const r = await w.done;
         expect(r.code, r.out).toBe(0);
+        outs.push(r.out);
       }
       const m = await curate([...merge, "--merge", "--shard", "2"]);
       expect(m.code, m.stderr).toBe(0);
+      return outs;
     };
     const cols = ["id", "level0", "level1"];
     expect((await curate(["cluster", "--db", db, "--levels", "8,2"])).code).toBe(0);
@@ -241,6 +244,30 @@ describe("dinov2 curate", () => {
       ["retrieve", "--db", db, ...both],
     );
     expect(await table("retrieved", rcols)).toEqual(oneRetrieved);
+    // Through LanceDB's index: built once (--build-index), searched by both workers.
+    const ann = [...both, "--ann", "hnsw-sq"];
+    const b = await curate(["retrieve", "--db", db, "--build-index", ...ann]);
+    expect(b.stdout).toMatch(/hnsw-sq index over \d+ kept embeddings built \(table "ann_kept"\)/);
+    const oneAnn = await curate([
+      "retrieve",
+      "--db",
+      db,
+      "--curated",
+      testDir,
+      ...ann,
+      ...common(),
+    ]);
+    expect(oneAnn.stdout).toMatch(/reusing a LanceDB hnsw-sq index .*"ann_kept"/);
+    const annRetrieved = await table("retrieved", rcols);
+    const outs = await run2(
+      ["retrieve", "--db", db, "--curated", testDir, ...ann, ...common()],
+      ["retrieve", "--db", db, ...ann],
+    );
+    for (const o of outs) expect(o).toMatch(/reusing a LanceDB hnsw-sq index .*"ann_kept"/);
+    expect(await table("retrieved", rcols)).toEqual(annRetrieved);
+    expect((await curate(["retrieve", "--db", db, "--build-index", ...ann])).stdout).toMatch(
+      /already built/,
+    );
 
     const single = join(dir, "export-single");
     expect((await curate(["export", "--db", db, "--output", single])).code).toBe(0);

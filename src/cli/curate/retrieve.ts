@@ -1,6 +1,16 @@
 // `dinov2 curate retrieve`: the curated queries' nearest pool images and the clusters they fall
 // in (one part of the queries per shard; --merge combines them under the per-dataset caps).
-import { ANN_MODES, annRecall, indexedSearch, resolveAnn, type Search } from "../../curate/ann.js";
+// With an ANN index, `--build-index` builds it once so that every `--shard` worker searches the
+// same index instead of building its own.
+import {
+  ANN_MODES,
+  ANN_THRESHOLD,
+  annRecall,
+  hasIndex,
+  indexedSearch,
+  resolveAnn,
+  type Search,
+} from "../../curate/ann.js";
 import { keptIds, unitEmbeddings } from "../../curate/cluster-stage.js";
 import { featurize } from "../../curate/featurize.js";
 import { normalizeRows } from "../../curate/knn.js";
@@ -38,6 +48,28 @@ export async function runRetrieve(r: CurateRun): Promise<void> {
     );
     return;
   }
+  const kind = resolveAnn(choiceFlag(v.ann, "ann", ANN_MODES), kept.length);
+  const dim = pool.meta.embeddingDim;
+  if (v["build-index"]) {
+    r.oneProcess("retrieve --build-index", "it builds the one index the workers share");
+    if (v.curated !== undefined)
+      throw new UsageError("--build-index builds the index only; give it without --curated", {
+        flag: "--build-index",
+      });
+    if (kind === "exact")
+      throw new UsageError(
+        `--build-index: --ann ${v.ann} searches exactly here (${kept.length} kept images), so there is no index to build`,
+        {
+          flag: "--ann",
+          hint: `give --ann ivf-pq or hnsw-sq (auto indexes from ${ANN_THRESHOLD} kept images)`,
+        },
+      );
+    const { built } = await indexedSearch(store, "kept", kind, unitEmbeddings(pool, kept), dim);
+    ctx.out(
+      `retrieve --build-index: LanceDB ${kind} index over ${kept.length} kept embeddings ${built ? "built" : "already built"} (table "ann_kept"); the --shard workers search it`,
+    );
+    return;
+  }
   const curated = req(v.curated, "curated", "retrieve");
   const all = (await listImageInputs([curated])).files;
   const fileIndex = new Map(all.map((f, i) => [f, i]));
@@ -61,25 +93,29 @@ export async function runRetrieve(r: CurateRun): Promise<void> {
   } finally {
     await embedder.release();
   }
-  const gemm = await r.gemm(pool.meta.embeddingDim);
-  const kind = resolveAnn(choiceFlag(v.ann, "ann", ANN_MODES), kept.length);
+  const gemm = await r.gemm(dim);
   let search: Search | undefined;
   if (kind !== "exact") {
-    const dim = pool.meta.embeddingDim;
-    log(`retrieve: building a LanceDB ${kind} index over ${kept.length} kept embeddings`);
-    search = await indexedSearch(
-      store,
-      shard.count === 1 ? "kept" : `kept_${shardTag(shard)}`,
-      kind,
-      unitEmbeddings(pool, kept),
-      dim,
+    const unit = unitEmbeddings(pool, kept);
+    // Workers share the index `--build-index` made; without it each builds its own copy.
+    let name = "kept";
+    if (shard.count > 1 && !(await hasIndex(store, name, kind, unit, dim))) {
+      name = `kept_${shardTag(shard)}`;
+      log(
+        `retrieve: no shared ${kind} index over these kept embeddings, so this worker builds its own; run \`dinov2 curate retrieve --build-index --ann ${kind}\` once before the workers to share one`,
+      );
+    }
+    const ix = await indexedSearch(store, name, kind, unit, dim);
+    search = ix.search;
+    ctx.out(
+      `retrieve: ${ix.built ? "built" : "reusing"} a LanceDB ${kind} index over ${kept.length} kept embeddings (table "ann_${name}")`,
     );
     const sample = normalizeRows(
       queries.embeddings.slice(0, Math.min(50, queries.paths.length) * dim),
       dim,
     );
     const k = Math.min(opts.perQuery, kept.length);
-    const recall = await annRecall(gemm, search, unitEmbeddings(pool, kept), sample, k);
+    const recall = await annRecall(gemm, search, unit, sample, k);
     ctx.out(
       `retrieve: ${kind} recall@${k} against exact search on ${sample.length / dim} queries: ${recall.toFixed(3)}`,
     );
