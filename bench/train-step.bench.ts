@@ -7,7 +7,7 @@
 // kept. Then the tiny preset of performance.md and the ViT-g/14 graph build time.
 // Knobs (environment): TRAIN_STEP_ROUNDS (default 2), TRAIN_STEP_ITERS (timed steps per process,
 // default 3), TRAIN_STEP_VARIANTS (comma list of variant names; default all), TRAIN_STEP_TORCH=0
-// to leave PyTorch out.
+// to leave PyTorch out, TRAIN_STEP_EXTRAS=0 to skip the tiny preset and the ViT-g/14 build.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -117,7 +117,7 @@ export const bench: Bench = {
     const torch = torchAvailable();
     const names = [...chosen, ...(torch ? ["torch"] : [])];
     log(
-      `${names.join(", ")}: ${rounds} rounds, ${iters} timed steps per process after 1 warm-up${torch ? "" : " (PyTorch skipped: python3 cannot import torch)"}`,
+      `${names.join(", ")}: ${rounds} rounds, ${iters} timed steps per process after 1 warm-up${torch ? "" : process.env.TRAIN_STEP_TORCH === "0" ? " (PyTorch left out: TRAIN_STEP_TORCH=0)" : " (PyTorch skipped: python3 cannot import torch)"}`,
     );
     const runs = new Map<string, Sample[]>(names.map((n) => [n, []]));
     for (let round = 0; round < rounds; round++) {
@@ -172,7 +172,9 @@ export const bench: Bench = {
           (figures.torch_vits14_step_peak_rss_gib as number),
       );
     }
-    if (!torch) figures.torch_vits14_step = "skipped: no torch";
+    if (!torch)
+      figures.torch_vits14_step =
+        process.env.TRAIN_STEP_TORCH === "0" ? "skipped: TRAIN_STEP_TORCH=0" : "skipped: no torch";
     if (process.env.TRAIN_STEP_EXTRAS !== "0") {
       log("tiny preset (performance.md), default");
       const tiny = worker({ preset: "vits14-demo", sets: TINY, iters, ...VARIANTS.default! });

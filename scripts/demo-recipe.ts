@@ -15,7 +15,7 @@ import { createRuntime } from "../src/runtime/index.js";
 import { stepConfigFromTrain } from "../src/train/from-config.js";
 import { runTraining, teacherBackbone } from "../src/train/loop.js";
 import type { TrainState } from "../src/train/state.js";
-import { OFFICIAL_IMPL } from "../src/train/step-config.js";
+import { implFor, OFFICIAL_IMPL } from "../src/train/step-config.js";
 
 const { values: v } = parseArgs({
   options: {
@@ -26,6 +26,8 @@ const { values: v } = parseArgs({
     // GiB of block activations kept for the backward ("none": keep all); default: implFor(cpu).
     recompute: { type: "string" },
     arena: { type: "string" },
+    // "on" | "off": one packed sequence for all crops, or one forward per crop size.
+    packing: { type: "string" },
   },
 });
 const iters = Number(v.iters);
@@ -51,11 +53,14 @@ await runTraining({
   outputDir: mkdtempSync(join(tmpdir(), "demo-recipe-")),
   iters,
   workers: 1,
-  ...(v.recompute !== undefined
+  ...(v.recompute !== undefined || v.packing !== undefined
     ? {
         impl: {
-          ...OFFICIAL_IMPL,
-          ...(v.recompute === "none" ? {} : { recomputeBudgetGiB: Number(v.recompute) }),
+          ...(v.recompute === undefined ? implFor("cpu") : OFFICIAL_IMPL),
+          ...(v.recompute === undefined || v.recompute === "none"
+            ? {}
+            : { recomputeBudgetGiB: Number(v.recompute) }),
+          ...(v.packing === undefined ? {} : { packing: v.packing === "on" }),
         },
       }
     : {}),
@@ -82,6 +87,7 @@ console.log(
     sets: v.set,
     recompute: v.recompute ?? "default",
     arena: v.arena ?? "default",
+    packing: v.packing ?? "default",
     iters,
     knn_random: random.knn_top1_k20,
     knn,

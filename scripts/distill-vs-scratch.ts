@@ -5,7 +5,8 @@
 // held-out split of the synthetic set: a table per seed and the mean ± standard error of
 // distilled minus scratch, paired by seed.
 //   npx tsx scripts/distill-vs-scratch.ts [--teacher FILE] [--teacher-iters 500] [--iters 120]
-//     [--seeds 1,2,3] [--student-depth 2] [--set k=v ...] [--teacher-set k=v ...] [--threads N]
+//     [--seeds 1,2,3] [--student-depth 2] [--set k=v ...] [--teacher-set k=v ...]
+//     [--distill-set k=v ...] [--threads N]
 //     [--out runs/distill-check]
 // Each finished run is appended to <out>/results.jsonl and skipped when the script is run again,
 // so a stopped comparison continues where it stopped, and seeds may run in parallel processes
@@ -29,6 +30,7 @@ const { values: v } = parseArgs({
     out: { type: "string", default: "runs/distill-check" },
     set: { type: "string", multiple: true, default: [] },
     "teacher-set": { type: "string", multiple: true, default: [] },
+    "distill-set": { type: "string", multiple: true, default: [] },
     threads: { type: "string" },
   },
 });
@@ -140,6 +142,7 @@ for (const seed of seeds) {
     teacher,
     ...common,
     ...student,
+    ...v["distill-set"]!.flatMap((x) => ["--set", x]),
     ...s,
     "--output-dir",
     join(out, `distilled-${seed}`),
@@ -166,7 +169,7 @@ const se =
 const f3 = (x: number) => x.toFixed(3);
 const lines = [
   `Teacher: ${teacher}${teacherRow ? ` (k-NN top-1 ${f3(teacherRow.knn_top1_k20)}, ${teacherRow.seconds} s)` : ""}`,
-  `Student: vits14-demo with student.depth=${v["student-depth"]}, ${v.iters} iterations; --set ${v.set!.join(" ") || "(none)"}`,
+  `Student: vits14-demo with student.depth=${v["student-depth"]}, ${v.iters} iterations; --set ${v.set!.join(" ") || "(none)"}${v["distill-set"]!.length > 0 ? `; distillation only: --set ${v["distill-set"]!.join(" ")}` : ""}`,
   "",
   "| seed | distilled | scratch | distilled − scratch | seconds (distill / scratch) |",
   "| --- | --- | --- | --- | --- |",
