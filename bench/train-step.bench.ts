@@ -13,6 +13,7 @@ import { existsSync } from "node:fs";
 import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { implFor, trainRuntimeOptions } from "../src/train/step-config.js";
 import { pythonWith } from "../test/helpers/torch-python.js";
 import { type Bench, round3, summarise } from "./harness.js";
 import type { WorkerSpec } from "./train-step-worker.js";
@@ -41,7 +42,9 @@ const ALL = 0; // recompute every block
 
 /** `default` is what a CPU user gets (implFor("cpu"), trainRuntimeOptions); the rest vary it. */
 const VARIANTS: Readonly<Record<string, Variant>> = {
-  default: { impl: { ...EFF, recomputeBudgetGiB: ALL }, memArena: false },
+  default: { impl: implFor("cpu"), ...trainRuntimeOptions("cpu") },
+  // The CPU default before 2026-11-28's packing measurement (packing on).
+  packed: { impl: { ...EFF, recomputeBudgetGiB: ALL }, memArena: false },
   keep_all: { impl: EFF },
   budget_1gib: { impl: { ...EFF, recomputeBudgetGiB: 1 }, memArena: false },
   budget_2gib: { impl: { ...EFF, recomputeBudgetGiB: 2 }, memArena: false },

@@ -24,6 +24,7 @@ import {
   type TrainResult,
 } from "../train/loop.js";
 import type { SslNetwork } from "../train/ssl-teacher.js";
+import type { StepImpl } from "../train/step-config.js";
 import { knnMonitor, type LabeledImages, loadLabeled } from "./knn-monitor.js";
 import { createProgressBar } from "./progress.js";
 
@@ -61,6 +62,9 @@ export interface TrainRunFlags {
   readonly workers: number;
   readonly provider: Provider;
   readonly threads?: number;
+  /** How the step is computed and onnxruntime's CPU arena (default: implFor / trainRuntimeOptions). */
+  readonly impl?: StepImpl;
+  readonly memArena?: boolean;
   readonly checkpointEvery: number;
   readonly evalEvery: number;
   readonly knn?: KnnSets;
@@ -101,6 +105,8 @@ export async function trainWithReports(f: TrainRunFlags): Promise<TrainRunOutcom
     workers: f.workers,
     provider: f.provider,
     ...(f.threads ? { threads: f.threads } : {}),
+    ...(f.impl ? { impl: f.impl } : {}),
+    ...(f.memArena !== undefined ? { memArena: f.memArena } : {}),
     checkpointEvery: f.checkpointEvery,
     ...(f.evalEvery > 0
       ? {

@@ -26,12 +26,22 @@ export const OFFICIAL_IMPL: StepImpl = { packing: true, dropPath: "efficient" };
 
 /**
  * The implementation per execution provider, from `npm run bench -- train-step` (README table).
- * CPU: every block recomputed (peak RSS of the ViT-S/14 recipe step at batch 8, first step: 9.1
- * -> 5.8 GiB; with onnxruntime's arena off too, see trainRuntimeOptions: 2.5 GiB, 4.1 GiB over
- * three steps, against 9.2 GiB for the previous default). Other providers: not measured yet.
+ * CPU: every student block recomputed (peak RSS of the ViT-S/14 recipe step at batch 8: 9.2 ->
+ * 4.1 GiB with onnxruntime's arena off too, see trainRuntimeOptions; PyTorch: 5.3 GiB), and no
+ * sequence packing: one forward per crop size measured faster on this CPU at every size tried
+ * (ViT-S/14 recipe 17.8 vs 20.0 s per step, 3 interleaved rounds; the tiny preset 6.75 vs 7.36 s;
+ * the demo level). Other providers: the official implementation, not measured yet. `dinov2 train --recompute / --mem-arena` override the memory choices.
  */
 export function implFor(provider: string): StepImpl {
-  return provider === "cpu" ? { ...OFFICIAL_IMPL, recomputeBudgetGiB: 0 } : OFFICIAL_IMPL;
+  return provider === "cpu"
+    ? { packing: false, dropPath: "efficient", recomputeBudgetGiB: 0 }
+    : OFFICIAL_IMPL;
+}
+
+/** `impl` keeping every activation (no recomputation). */
+export function keepingAll(impl: StepImpl): StepImpl {
+  const { recomputeBudgetGiB: _, ...rest } = impl;
+  return rest;
 }
 
 /**

@@ -78,6 +78,11 @@ describe("curate -> train", () => {
       "2",
       "--threads",
       "1",
+      // The memory choices go through the CLI too (keep everything, arena on).
+      "--recompute",
+      "none",
+      "--mem-arena",
+      "on",
       "--output-dir",
       out,
     ]);

@@ -11,6 +11,7 @@ import { loadSslNetwork } from "../../train/ssl-teacher.js";
 import { type CommandContext, defineCommand, type Flags, type FlagValues } from "../command.js";
 import { intFlag } from "../flag-values.js";
 import { type KnnPlan, loadKnnSets, planKnnSets } from "../knn-monitor.js";
+import { STEP_FLAGS, stepChoicesFromFlags } from "../step-flags.js";
 import { datasetFromFlag, type KnnSets, trainWithReports } from "../train-run.js";
 
 /** The flags of `dinov2 train`, shared with `dinov2 distill`. */
@@ -88,6 +89,7 @@ export const TRAIN_FLAGS = {
     valueName: "N",
     description: "onnxruntime intra-op threads (default: all cores)",
   },
+  ...STEP_FLAGS,
 } as const satisfies Flags;
 
 export const trainCommand = defineCommand({
@@ -173,6 +175,7 @@ export async function runTrainCommand(
     ...(settings.pretrainedWeights ? { pretrainedWeights: settings.pretrainedWeights } : {}),
     provider: parseProvider(v.provider),
     ...(v.threads !== undefined ? { threads: intFlag(v.threads, "threads", { min: 1 }) } : {}),
+    ...stepChoicesFromFlags(v, parseProvider(v.provider)),
     checkpointEvery:
       v["checkpoint-every"] === undefined
         ? settings.checkpointEvery
