@@ -69,7 +69,7 @@ export const PRESETS = {
    * - teacher temperature warmed up over 3 epochs (150 iterations), fp32 (no scaler on CPU).
    * The knobs above were measured on the old multi-object synthetic scenes, where none of them
    * moved k-NN by more than ±0.03; the gain came from the data (one large object per image, hues
-   * within the colour jitter's range): 0.172 -> 0.38 in 500 iterations (docs/demo-recipe.md).
+   * within the colour jitter's range): 0.172 -> 0.37-0.38 in 500 iterations (docs/demo-recipe.md).
    */
   "vits14-demo": {
     compute_precision: { grad_scaler: false, teacher: fp32Model, student: fp32Model },
