@@ -29,6 +29,8 @@ export interface ExportOnnxOptions {
   /**
    * onnxruntime's fused CPU kernels (com.microsoft Attention, SkipLayerNormalization, BiasGelu;
    * models/fused-forward.ts) instead of plain ONNX: faster on onnxruntime, unreadable elsewhere.
+   * With int8 too, the linear layers outside Attention (proj, fc1, fc2) are quantised and the
+   * QKV projection inside it stays fp32, as the embedder's int8 + fused graph (the fastest int8).
    */
   readonly fused?: boolean;
 }
@@ -71,9 +73,6 @@ export async function exportOnnx(
     ((opts.externalData ?? "auto") === "auto" && weightBytes > AUTO_EXTERNAL_BYTES);
   const dataFile = `${basename(outputPath)}.data`;
   const lowerOpts = { graphName: "dinov2", ...(isExternal ? { externalDataFile: dataFile } : {}) };
-  if (opts.fused && opts.int8) {
-    throw new ConfigError("fused", "int8 graphs are not fused; give one of fused and int8");
-  }
   const build = (b: number) => {
     const g = hfGraph(backbone, b, transform.cropPx, { fused: opts.fused ?? false });
     return opts.int8 ? quantizeLinears(g).outputs : g;

@@ -152,6 +152,55 @@ describe("exportOnnx", () => {
     }
   });
 
+  it("with int8 and fused, quantises the linear layers outside Attention: the embedder's int8 graph", async () => {
+    const path = join(dir, "int8-fused", "model.onnx");
+    await exportOnnx(backbone, path, { imageSize: 28, batchSize: 2, int8: true, fused: true });
+    const bytes = readFileSync(path).toString("latin1");
+    for (const op of ["Attention", "SkipLayerNormalization", "DynamicQuantizeMatMul"])
+      expect(bytes).toContain(op);
+    const x = pixels(2, 28, 3);
+    const got = await runNode(path, x);
+    // The graph createEmbedder({ int8, fused }) runs when it keeps every token of the last block
+    // (dynamic quantisation scales by the whole input, so the CLS-only graph rounds otherwise).
+    const e = await createEmbedder({
+      backbone,
+      batchSize: 2,
+      imageSize: 28,
+      int8: true,
+      fused: true,
+      patchTokens: true,
+    });
+    try {
+      const { cls } = await e.run(x.data);
+      expectClose(
+        "int8 + fused pooler_output",
+        got.pooler_output,
+        hostTensor("float32", [2, backbone.options.embedDim], cls),
+        1e-5,
+      );
+    } finally {
+      await e.release();
+    }
+    // int8 stays close to the fp32 features (the quantisation error, not a wiring error).
+    const plain = join(dir, "int8-fused", "fp32.onnx");
+    await exportOnnx(backbone, plain, { imageSize: 28, batchSize: 2 });
+    const fp32 = await runNode(plain, x);
+    const a = got.pooler_output.data as Float32Array;
+    const b = fp32.pooler_output.data as Float32Array;
+    const d = backbone.options.embedDim;
+    for (let r = 0; r < 2; r++) {
+      let dot = 0,
+        na = 0,
+        nb = 0;
+      for (let j = 0; j < d; j++) {
+        dot += a[r * d + j]! * b[r * d + j]!;
+        na += a[r * d + j]! ** 2;
+        nb += b[r * d + j]! ** 2;
+      }
+      expect(dot / Math.sqrt(na * nb)).toBeGreaterThan(0.99);
+    }
+  });
+
   it("writes the weights to <model>.data with externalData, loadable by both runtimes", async () => {
     const path = join(dir, "external", "model.onnx");
     const r = await exportOnnx(backbone, path, { imageSize: 28, externalData: true });

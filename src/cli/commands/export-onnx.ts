@@ -48,7 +48,7 @@ export const exportOnnxCommand = defineCommand({
     fused: {
       type: "boolean",
       description:
-        "onnxruntime's fused CPU kernels (com.microsoft Attention, SkipLayerNormalization, BiasGelu): for onnxruntime only",
+        "onnxruntime's fused CPU kernels (com.microsoft Attention, SkipLayerNormalization, BiasGelu): for onnxruntime only; with --int8, the fastest int8 graph",
     },
   },
   examples: [
@@ -56,6 +56,7 @@ export const exportOnnxCommand = defineCommand({
     "dinov2 export-onnx --model vitg14 --image-size 518 --output g.onnx --external-data",
     "dinov2 export-onnx --model dinov2-small/ --output small-int8.onnx --int8",
     "dinov2 export-onnx --model dinov2-small/ --output small-ort.onnx --fused",
+    "dinov2 export-onnx --model dinov2-small/ --output small-int8f.onnx --int8 --fused",
   ],
   run: async (flags, ctx) => {
     const model = requiredFlag(flags.model, "model", "export-onnx");
