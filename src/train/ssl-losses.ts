@@ -44,6 +44,25 @@ function lossTermCount(nLocal: number): number {
   return (N_GLOBAL_CROPS - 1) * N_GLOBAL_CROPS + Math.max(nLocal * N_GLOBAL_CROPS, 1);
 }
 
+/**
+ * What the reported DINO terms read when the student predicts uniformly over its K prototypes:
+ * then every crop pair's cross-entropy is ln K whatever the teacher's targets, so the local term
+ * is 2·nLocal·ln K / terms and the global one 2·ln K / terms (the scaling sslLosses applies). A
+ * run whose DINO terms sit at these levels has learned nothing through the DINO head.
+ */
+export function uniformDinoLevels(
+  nLocal: number,
+  k: number,
+): { dino_local_crops_loss?: number; dino_global_crops_loss: number } {
+  const terms = lossTermCount(nLocal);
+  return {
+    ...(nLocal > 0
+      ? { dino_local_crops_loss: (N_GLOBAL_CROPS * nLocal * Math.log(k)) / terms }
+      : {}),
+    dino_global_crops_loss: (GLOBAL_LOSS_SCALE * Math.log(k)) / terms,
+  };
+}
+
 /** The center state of softmax centering (absent for Sinkhorn-Knopp or a term that is off). */
 export interface Centers {
   readonly dino?: Tensor; // [1, K]
