@@ -1,7 +1,7 @@
 // LanceDB's ANN index against exact search, on clustered unit vectors: recall@10 on every query.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRng } from "../data/rng.js";
-import { annRecall, hasIndex, indexedSearch, resolveAnn } from "./ann.js";
+import { annRecall, annVectors, hasIndex, indexedSearch, resolveAnn } from "./ann.js";
 import { CurateGemm } from "./gemm.js";
 import { normalizeRows } from "./knn.js";
 import { CurateStore } from "./store.js";
@@ -44,7 +44,7 @@ describe("ANN through LanceDB's index", () => {
       const all = clustered(4050, 1);
       const base = all.subarray(0, 4000 * DIM);
       const queries = all.subarray(4000 * DIM);
-      const { search } = await indexedSearch(store, kind, kind, base, DIM);
+      const { search } = await indexedSearch(store, kind, annVectors(kind, base, DIM));
       const recall = await annRecall(gemm, search, base, queries, 10);
       console.log(`${kind} recall@10 on 4000×${DIM} (50 queries): ${recall.toFixed(3)}`);
       expect(recall).toBeGreaterThanOrEqual(0.9);
@@ -54,20 +54,22 @@ describe("ANN through LanceDB's index", () => {
   it("reuses a finished index over the same vectors and rebuilds for other vectors", async () => {
     const base = clustered(600, 2);
     const other = clustered(600, 3);
-    expect(await hasIndex(store, "reuse", "hnsw-sq", base, DIM)).toBe(false);
-    const first = await indexedSearch(store, "reuse", "hnsw-sq", base, DIM);
+    expect(await hasIndex(store, "reuse", annVectors("hnsw-sq", base, DIM))).toBe(false);
+    const first = await indexedSearch(store, "reuse", annVectors("hnsw-sq", base, DIM));
     expect(first.built).toBe(true);
-    expect(await hasIndex(store, "reuse", "hnsw-sq", base, DIM)).toBe(true);
+    expect(await hasIndex(store, "reuse", annVectors("hnsw-sq", base, DIM))).toBe(true);
     // Another kind or other vectors under the same name do not match the recorded fingerprint.
-    expect(await hasIndex(store, "reuse", "ivf-pq", base, DIM)).toBe(false);
-    expect(await hasIndex(store, "reuse", "hnsw-sq", other, DIM)).toBe(false);
-    const again = await indexedSearch(store, "reuse", "hnsw-sq", base, DIM);
+    expect(await hasIndex(store, "reuse", annVectors("ivf-pq", base, DIM))).toBe(false);
+    expect(await hasIndex(store, "reuse", annVectors("hnsw-sq", other, DIM))).toBe(false);
+    const again = await indexedSearch(store, "reuse", annVectors("hnsw-sq", base, DIM));
     expect(again.built).toBe(false);
     const q = base.subarray(0, 5 * DIM);
     expect((await again.search(base, q, 3)).indices).toEqual(
       (await first.search(base, q, 3)).indices,
     );
-    expect((await indexedSearch(store, "reuse", "hnsw-sq", other, DIM)).built).toBe(true);
-    expect(await hasIndex(store, "reuse", "hnsw-sq", base, DIM)).toBe(false);
+    expect((await indexedSearch(store, "reuse", annVectors("hnsw-sq", other, DIM))).built).toBe(
+      true,
+    );
+    expect(await hasIndex(store, "reuse", annVectors("hnsw-sq", base, DIM))).toBe(false);
   }, 120_000);
 });

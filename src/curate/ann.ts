@@ -43,38 +43,41 @@ export function resolveAnn(
 /** Metadata key of an `ann_<name>` table: the index kind and a digest of the indexed vectors. */
 const FINGERPRINT = "dinov2_ts.ann";
 
-function fingerprint(kind: AnnKind, base: Float32Array, dim: number): string {
-  const h = createHash("sha256");
-  h.update(new Uint8Array(base.buffer, base.byteOffset, base.byteLength));
-  return `${kind}:${dim}:${base.length / dim}:${h.digest("hex").slice(0, 32)}`;
+/** Vectors to index with `kind`, with the digest that names them (hashed once, here). */
+export interface AnnVectors {
+  readonly kind: AnnKind;
+  /** [n, dim], unit rows. */
+  readonly base: Float32Array;
+  readonly dim: number;
+  readonly fingerprint: string;
 }
 
-/** Whether `ann_<name>` holds a finished index of `kind` over exactly these vectors. */
-export async function hasIndex(
-  store: CurateStore,
-  name: string,
-  kind: AnnKind,
-  base: Float32Array,
-  dim: number,
-): Promise<boolean> {
+export function annVectors(kind: AnnKind, base: Float32Array, dim: number): AnnVectors {
+  const h = createHash("sha256");
+  h.update(new Uint8Array(base.buffer, base.byteOffset, base.byteLength));
+  const fingerprint = `${kind}:${dim}:${base.length / dim}:${h.digest("hex").slice(0, 32)}`;
+  return { kind, base, dim, fingerprint };
+}
+
+/** Whether `ann_<name>` holds a finished index of these vectors' kind over exactly them. */
+export async function hasIndex(store: CurateStore, name: string, v: AnnVectors): Promise<boolean> {
   const table = `ann_${name}`;
   if (!(await store.has(table))) return false;
-  if ((await store.metadata(table)).get(FINGERPRINT) !== fingerprint(kind, base, dim)) return false;
+  if ((await store.metadata(table)).get(FINGERPRINT) !== v.fingerprint) return false;
   return store.hasVectorIndex(table, "vector");
 }
 
 /**
- * A search function over `base` [n, D] (unit rows) through a LanceDB index of `kind` in table
- * `ann_<name>`, built unless that table already indexes these vectors (`built` says which).
+ * A search function over `v.base` through a LanceDB index of `v.kind` in table `ann_<name>`,
+ * built unless that table already indexes these vectors (`built` says which).
  */
 export async function indexedSearch(
   store: CurateStore,
   name: string,
-  kind: AnnKind,
-  base: Float32Array,
-  dim: number,
+  v: AnnVectors,
   tuning: AnnTuning = DEFAULT_TUNING,
 ): Promise<{ search: Search; built: boolean }> {
+  const { kind, base, dim } = v;
   const n = base.length / dim;
   if (kind === "ivf-pq" && n < 256) {
     throw new CurateError(
@@ -84,13 +87,13 @@ export async function indexedSearch(
     );
   }
   const table = `ann_${name}`;
-  const built = !(await hasIndex(store, name, kind, base, dim));
+  const built = !(await hasIndex(store, name, v));
   if (built) {
     const rows = Array.from({ length: n }, (_, i) => ({
       row: i,
       vector: base.subarray(i * dim, (i + 1) * dim),
     }));
-    const meta = { [FINGERPRINT]: fingerprint(kind, base, dim) };
+    const meta = { [FINGERPRINT]: v.fingerprint };
     await store.write(table, { row: "int32", vector: { vector: dim } }, rows, meta);
     await store.createVectorIndex(table, "vector", kind, n, dim);
   }

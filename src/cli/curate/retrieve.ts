@@ -6,6 +6,7 @@ import {
   ANN_MODES,
   ANN_THRESHOLD,
   annRecall,
+  annVectors,
   hasIndex,
   indexedSearch,
   resolveAnn,
@@ -64,7 +65,8 @@ export async function runRetrieve(r: CurateRun): Promise<void> {
           hint: `give --ann ivf-pq or hnsw-sq (auto indexes from ${ANN_THRESHOLD} kept images)`,
         },
       );
-    const { built } = await indexedSearch(store, "kept", kind, unitEmbeddings(pool, kept), dim);
+    const vectors = annVectors(kind, unitEmbeddings(pool, kept), dim);
+    const { built } = await indexedSearch(store, "kept", vectors);
     ctx.out(
       `retrieve --build-index: LanceDB ${kind} index over ${kept.length} kept embeddings ${built ? "built" : "already built"} (table "ann_kept"); the --shard workers search it`,
     );
@@ -97,15 +99,16 @@ export async function runRetrieve(r: CurateRun): Promise<void> {
   let search: Search | undefined;
   if (kind !== "exact") {
     const unit = unitEmbeddings(pool, kept);
+    const vectors = annVectors(kind, unit, dim);
     // Workers share the index `--build-index` made; without it each builds its own copy.
     let name = "kept";
-    if (shard.count > 1 && !(await hasIndex(store, name, kind, unit, dim))) {
+    if (shard.count > 1 && !(await hasIndex(store, name, vectors))) {
       name = `kept_${shardTag(shard)}`;
       log(
         `retrieve: no shared ${kind} index over these kept embeddings, so this worker builds its own; run \`dinov2 curate retrieve --build-index --ann ${kind}\` once before the workers to share one`,
       );
     }
-    const ix = await indexedSearch(store, name, kind, unit, dim);
+    const ix = await indexedSearch(store, name, vectors);
     search = ix.search;
     ctx.out(
       `retrieve: ${ix.built ? "built" : "reusing"} a LanceDB ${kind} index over ${kept.length} kept embeddings (table "ann_${name}")`,
