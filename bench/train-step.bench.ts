@@ -55,10 +55,6 @@ const VARIANTS: Readonly<Record<string, Variant>> = {
     impl: { packing: true, dropPath: "mask", recomputeBudgetGiB: ALL },
     memArena: false,
   },
-  sd_only: {
-    impl: { packing: false, dropPath: "efficient", recomputeBudgetGiB: ALL },
-    memArena: false,
-  },
 };
 
 interface Sample {

@@ -8,14 +8,14 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { demoKnnSets, demoResolved } from "../src/cli/commands/demo.js";
+import { demoKnnSets, demoResolved, demoStepChoices } from "../src/cli/commands/demo.js";
 import { knnMonitor } from "../src/cli/knn-monitor.js";
+import { stepChoicesFromFlags } from "../src/cli/step-flags.js";
 import { createBackbone } from "../src/models/backbone.js";
 import { createRuntime } from "../src/runtime/index.js";
 import { stepConfigFromTrain } from "../src/train/from-config.js";
 import { runTraining, teacherBackbone } from "../src/train/loop.js";
 import type { TrainState } from "../src/train/state.js";
-import { implFor, OFFICIAL_IMPL } from "../src/train/step-config.js";
 
 const { values: v } = parseArgs({
   options: {
@@ -23,14 +23,20 @@ const { values: v } = parseArgs({
     "eval-every": { type: "string", default: "100" },
     set: { type: "string", multiple: true, default: [] },
     threads: { type: "string" },
-    // GiB of block activations kept for the backward ("none": keep all); default: implFor(cpu).
+    // As `dinov2 train --recompute GIB|none --mem-arena on|off`; default: the demo's choice.
     recompute: { type: "string" },
-    arena: { type: "string" },
+    "mem-arena": { type: "string" },
     // "on" | "off": one packed sequence for all crops, or one forward per crop size.
     packing: { type: "string" },
   },
 });
 const iters = Number(v.iters);
+// The demo's step, then the flags' memory choices, then --packing.
+const chosen = { ...demoStepChoices("cpu"), ...stepChoicesFromFlags(v, "cpu") };
+const step = {
+  ...chosen,
+  impl: v.packing === undefined ? chosen.impl : { ...chosen.impl, packing: v.packing === "on" },
+};
 const none = { images: new Float32Array(0), labels: new Int32Array(0), count: 0, side: 0 };
 const EMPTY = { index: none, queries: none };
 const resolved = demoResolved(iters, v.set ?? []);
@@ -53,18 +59,7 @@ await runTraining({
   outputDir: mkdtempSync(join(tmpdir(), "demo-recipe-")),
   iters,
   workers: 1,
-  ...(v.recompute !== undefined || v.packing !== undefined
-    ? {
-        impl: {
-          ...(v.recompute === undefined ? implFor("cpu") : OFFICIAL_IMPL),
-          ...(v.recompute === undefined || v.recompute === "none"
-            ? {}
-            : { recomputeBudgetGiB: Number(v.recompute) }),
-          ...(v.packing === undefined ? {} : { packing: v.packing === "on" }),
-        },
-      }
-    : {}),
-  ...(v.arena !== undefined ? { memArena: v.arena === "on" } : {}),
+  ...step,
   ...(threads ? { threads } : {}),
   ...(evalEvery > 0
     ? {
@@ -86,7 +81,7 @@ console.log(
   JSON.stringify({
     sets: v.set,
     recompute: v.recompute ?? "default",
-    arena: v.arena ?? "default",
+    arena: v["mem-arena"] ?? "default",
     packing: v.packing ?? "default",
     iters,
     knn_random: random.knn_top1_k20,

@@ -6,9 +6,9 @@ import { join } from "node:path";
 import { type ResolvedConfig, resolveConfig } from "../../config/index.js";
 import { SYNTHETIC_CLASSES } from "../../data/datasets/synthetic.js";
 import { createBackbone } from "../../models/backbone.js";
-import { parseProvider } from "../../runtime/index.js";
+import { type Provider, parseProvider } from "../../runtime/index.js";
 import { teacherBackbone } from "../../train/loop.js";
-import { implFor, keepingAll } from "../../train/step-config.js";
+import { implFor, keepingAll, type StepImpl } from "../../train/step-config.js";
 import { defineCommand } from "../command.js";
 import { neighbourGrid, writeDemoReport } from "../demo-report.js";
 import { intFlag } from "../flag-values.js";
@@ -110,10 +110,7 @@ export const demoCommand = defineCommand({
       resume: v.resume,
       workers: intFlag(v.workers, "workers", { min: 0 }),
       provider,
-      // A 0.5 GiB run: keeping every activation with onnxruntime's arena on costs ~0.05 GiB more
-      // than the CPU default (recompute, arena off) and measured 282 vs 315 ms per step.
-      impl: keepingAll(implFor(provider)),
-      memArena: true,
+      ...demoStepChoices(provider),
       checkpointEvery: 100,
       evalEvery: 100,
       knn: { index, queries },
@@ -184,3 +181,12 @@ export const demoCommand = defineCommand({
     return 0;
   },
 });
+
+/**
+ * How the demo's step is computed. A 0.5 GiB run: keeping every activation with onnxruntime's
+ * arena on costs ~0.05 GiB more than the CPU default (recompute, arena off) and measured 282 vs
+ * 315 ms per step.
+ */
+export function demoStepChoices(provider: Provider): { impl: StepImpl; memArena: boolean } {
+  return { impl: keepingAll(implFor(provider)), memArena: true };
+}
