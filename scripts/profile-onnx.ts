@@ -3,12 +3,12 @@
 //   node dist/cli/main.js export-onnx --model vits14 --int8 --fused --batch-size 32 --output /tmp/s8.onnx
 //   npx tsx scripts/profile-onnx.ts /tmp/s8.onnx [--batch 32] [--side 224] [--runs 2] [--threads 2]
 // Prints the kernel time per batch, then a table of node kinds (op type) by share.
-import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import * as ort from "onnxruntime-node";
 import { benchPixels } from "../bench/embed-pixels.js";
+import { timedKernels } from "./ort-profile.js";
 
 const { values: v, positionals } = parseArgs({
   allowPositionals: true,
@@ -45,19 +45,7 @@ for (let i = 0; i < runs + 1; i++) {
   wall.push(performance.now() - t);
 }
 (session as unknown as { endProfiling(): void }).endProfiling();
-// onnxruntime-node writes <prefix>_<date>.json and does not return the name.
-const found = readdirSync(tmpdir()).find((f) => f.startsWith(base) && f.endsWith(".json"));
-if (!found) throw new Error(`no onnxruntime profile ${base}_*.json was written in ${tmpdir()}`);
-interface Event {
-  readonly cat: string;
-  readonly name: string;
-  readonly dur: number;
-  readonly args?: { readonly op_name?: string };
-}
-const events = JSON.parse(readFileSync(join(tmpdir(), found), "utf8")) as Event[];
-rmSync(join(tmpdir(), found), { force: true });
-const kernels = events.filter((e) => e.cat === "Node" && e.name.endsWith("_kernel_time"));
-const timed = kernels.slice(Math.round(kernels.length / (runs + 1))); // drop the warm-up run
+const timed = timedKernels(base); // the runs after the warm-up
 const total = timed.reduce((s, e) => s + e.dur, 0);
 const byKind = new Map<string, { us: number; n: number }>();
 for (const e of timed) {

@@ -3,7 +3,6 @@
 // by the module path that starts each node's name (student / teacher forward, grad = backward,
 // recompute, adamw, clip, ema, ...).
 //   npx tsx scripts/profile-step.ts --preset vits14 --set train.batch_size_per_gpu=8 --steps 2
-import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -16,6 +15,7 @@ import { buildSchedules, scheduledValues } from "../src/train/schedules.js";
 import { initialState, nextState, stepFeeds } from "../src/train/state.js";
 import { implFor, trainRuntimeOptions } from "../src/train/step-config.js";
 import { buildTrainStep } from "../src/train/train-step.js";
+import { timedKernels } from "./ort-profile.js";
 
 const { values: v } = parseArgs({
   options: {
@@ -50,25 +50,8 @@ for (let i = 0; i < steps + 1; i++) {
   wall.push(performance.now() - t);
 }
 exe.endProfiling();
-// onnxruntime-node writes <prefix>_<date>.json and does not return the name.
-const base = `profile-step-${process.pid}`;
-const found = readdirSync(tmpdir()).find((f) => f.startsWith(base) && f.endsWith(".json"));
-if (!found) throw new Error(`no onnxruntime profile ${prefix}_*.json was written`);
-const file = join(tmpdir(), found);
-
-interface Event {
-  readonly cat: string;
-  readonly name: string;
-  readonly dur: number;
-  readonly args?: { readonly op_name?: string };
-}
-const events = JSON.parse(readFileSync(file, "utf8")) as Event[];
-if (!process.env.KEEP_PROFILE) rmSync(file, { force: true });
 // The first run is a warm-up: keep the last `steps` runs' kernels.
-const runs = events.filter((e) => e.cat === "Session" && e.name === "model_run");
-const kernels = events.filter((e) => e.cat === "Node" && e.name.endsWith("_kernel_time"));
-const perRun = kernels.length / runs.length;
-const timed = kernels.slice(Math.round(perRun));
+const timed = timedKernels(`profile-step-${process.pid}`, Boolean(process.env.KEEP_PROFILE));
 const total = timed.reduce((s, e) => s + e.dur, 0);
 const PHASES = new Set([
   "grad",
