@@ -12,12 +12,11 @@ import { createBackbone } from "../../src/models/backbone.js";
 import { saveTeacherForEval } from "../../src/train/export.js";
 import { stepConfigFromTrain } from "../../src/train/from-config.js";
 import { runTraining } from "../../src/train/loop.js";
+import { sameBits } from "../helpers/same-bits.js";
 import { TINY_TRAIN_SETS } from "../helpers/tiny-config.js";
 
 const SETS = [...TINY_TRAIN_SETS, "train.OFFICIAL_EPOCH_LENGTH=3", "optim.epochs=2"];
 const DATA = { kind: "synthetic", seed: 3, length: 64, size: 32 } as const;
-const same = (a: HostTensor, b: HostTensor) =>
-  Buffer.from((a.data as Float32Array).buffer).equals(Buffer.from((b.data as Float32Array).buffer));
 
 const maxDiff = (a: HostTensor, b: HostTensor) => {
   const x = a.data as Float32Array;
@@ -48,21 +47,21 @@ describe("continued pretraining", () => {
 
     const warm = await run(2, "warm");
     const w = "backbone.blocks.0.attn.qkv.weight";
-    expect(same(warm.state.tensors.get(`student.${w}`)!, released.weights.get(w.slice(9))!)).toBe(
-      true,
-    );
+    expect(
+      sameBits(warm.state.tensors.get(`student.${w}`)!, released.weights.get(w.slice(9))!),
+    ).toBe(true);
     // The EMA teacher of an unchanged student stays equal to it up to float rounding.
     expect(
       maxDiff(warm.state.tensors.get(`teacher.${w}`)!, released.weights.get(w.slice(9))!),
     ).toBeLessThan(1e-6);
     const head = "student.dino_head.mlp.0.weight";
     const fresh = await run(0, "fresh");
-    expect(same(warm.state.tensors.get(head)!, fresh.state.tensors.get(head)!)).toBe(false);
+    expect(sameBits(warm.state.tensors.get(head)!, fresh.state.tensors.get(head)!)).toBe(false);
 
     const after = await run(3, "after");
-    expect(same(after.state.tensors.get(`student.${w}`)!, released.weights.get(w.slice(9))!)).toBe(
-      false,
-    );
+    expect(
+      sameBits(after.state.tensors.get(`student.${w}`)!, released.weights.get(w.slice(9))!),
+    ).toBe(false);
   });
 
   it("from a network with heads (a teacher checkpoint): backbone and heads into student and teacher", async () => {
@@ -94,8 +93,8 @@ describe("continued pretraining", () => {
       "dino_head.mlp.0.weight",
     ]) {
       const t = first.state.tensors.get(`teacher.${key}`)!;
-      expect(same(second.state.tensors.get(`student.${key}`)!, t), key).toBe(true);
-      expect(same(second.state.tensors.get(`teacher.${key}`)!, t), key).toBe(true);
+      expect(sameBits(second.state.tensors.get(`student.${key}`)!, t), key).toBe(true);
+      expect(sameBits(second.state.tensors.get(`teacher.${key}`)!, t), key).toBe(true);
     }
     expect(second.state.iteration).toBe(0);
   });

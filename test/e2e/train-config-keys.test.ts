@@ -14,13 +14,11 @@ import { stepConfigFromTrain } from "../../src/train/from-config.js";
 import { runTraining, withPretrainedBackbone } from "../../src/train/loop.js";
 import { initialState } from "../../src/train/state.js";
 import { buildTrainStep } from "../../src/train/train-step.js";
+import { sameBits } from "../helpers/same-bits.js";
 import { TINY_TRAIN_SETS } from "../helpers/tiny-config.js";
 
 const SETS = [...TINY_TRAIN_SETS, "train.OFFICIAL_EPOCH_LENGTH=3", "optim.epochs=2"];
 const DATA = { kind: "synthetic", seed: 3, length: 64, size: 32 } as const;
-
-const same = (a: { data: unknown }, b: { data: unknown }) =>
-  Buffer.from((a.data as Float32Array).buffer).equals(Buffer.from((b.data as Float32Array).buffer));
 
 describe("config keys that steer a run", () => {
   it("student.pretrained_weights: the backbone goes into student and teacher; a misfit is refused", () => {
@@ -34,12 +32,12 @@ describe("config keys that steer a run", () => {
     const fresh = initialState(step, { seed: 0 });
     const state = withPretrainedBackbone(fresh, file);
     for (const [key, w] of donor.weights) {
-      expect(same(state.tensors.get(`student.backbone.${key}`)!, w), key).toBe(true);
-      expect(same(state.tensors.get(`teacher.backbone.${key}`)!, w), key).toBe(true);
+      expect(sameBits(state.tensors.get(`student.backbone.${key}`)!, w), key).toBe(true);
+      expect(sameBits(state.tensors.get(`teacher.backbone.${key}`)!, w), key).toBe(true);
     }
     // Heads stay as initialised.
     const head = "student.dino_head.mlp.0.weight";
-    expect(same(state.tensors.get(head)!, fresh.tensors.get(head)!)).toBe(true);
+    expect(sameBits(state.tensors.get(head)!, fresh.tensors.get(head)!)).toBe(true);
 
     const wider = createBackbone({ ...c.arch.backbone, embedDim: 96, numHeads: 3 }, 1);
     const bad = join(dir, "wider.safetensors");
@@ -72,7 +70,7 @@ describe("config keys that steer a run", () => {
     expect(second.resumedFrom).toBe(2);
     expect(second.history).toHaveLength(1);
     const key = "teacher.backbone.cls_token";
-    expect(same(second.state.tensors.get(key)!, first.state.tensors.get(key)!)).toBe(false);
+    expect(sameBits(second.state.tensors.get(key)!, first.state.tensors.get(key)!)).toBe(false);
   });
 
   it("dinov2 train: eval period writes eval/training_<it>/; an official dataset class is refused", async () => {
